@@ -1,0 +1,281 @@
+"""Conditional Access checks: BG-020, BG-023, BG-024 (DESIGN §7).
+
+All three rest on one applicability function (``ca_applicability``): exclusion wins,
+groups are transitive, roles count only when held actively, report-only counts, disabled
+does not (it is noted), guest and workload-identity conditions never touch member users.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from breakglass.checks._common import describe_incomplete, role_template, tenant_resource
+from breakglass.checks._model import CheckContext, CheckMeta, Finding, Resource, Severity
+from breakglass.checks._registry import Emit, register
+from breakglass.checks.ca_applicability import (
+    Applicability,
+    CaUser,
+    active_role_templates,
+    applicability,
+)
+from breakglass.snapshot import CaPolicy, DirectoryObjectRef
+
+__all__ = ["affecting_policy_fingerprints"]
+
+LEARN_EXCLUDE = "https://learn.microsoft.com/entra/identity/conditional-access/concept-conditional-access-users-groups"
+LEARN_EA = "https://learn.microsoft.com/entra/identity/role-based-access-control/security-emergency-access"
+_STATE_WORDS = {
+    "enabled": "enabled",
+    "enabledForReportingButNotEnforced": "report-only",
+    "disabled": "disabled",
+}
+
+
+def _ca_user(ctx: CheckContext, user_id: str, user_type: str | None,
+             member_of: tuple[DirectoryObjectRef, ...]) -> CaUser:
+    groups = frozenset(g.id for g in member_of if g.kind == "group")
+    roles = active_role_templates(
+        user_id, groups, ctx.snapshot.active_roles, lambda i: role_template(ctx, i), now=ctx.now
+    )
+    return CaUser(id=user_id, user_type=user_type, group_ids=groups, role_templates=roles)
+
+
+def _names(ctx: CheckContext) -> Mapping[str, str | None]:
+    names: dict[str, str | None] = {gid: g.display_name for gid, g in ctx.snapshot.groups.items()}
+    for data in ctx.snapshot.accounts.values():
+        for ref in data.member_of or ():
+            names.setdefault(ref.id, ref.display_name)
+    for definition in ctx.snapshot.role_definitions:
+        if definition.template_id:
+            names[definition.template_id] = definition.display_name
+    return names
+
+
+def _policy_resource(policy: CaPolicy) -> Resource:
+    return Resource("policy", policy.id, policy.display_name)
+
+
+def _describe(policy: CaPolicy) -> str:
+    state = _STATE_WORDS.get(policy.state or "", policy.state or "unknown state")
+    effect = "blocks" if policy.blocks else (
+        "requires " + ", ".join(policy.built_in_controls) if policy.built_in_controls else
+        (f"requires {policy.authentication_strength}" if policy.authentication_strength else "session controls")
+    )
+    return f"{state}, {effect}"
+
+
+def _account_users(
+    ctx: CheckContext, emit: Emit
+) -> Iterator[tuple[Resource, CaUser | Finding]]:
+    for declared in ctx.settings.accounts:
+        oid = declared.object_id
+        data = ctx.snapshot.accounts.get(oid)
+        resource = Resource("user", oid, declared.upn)
+        for key, what in ((f"user:{oid}", "the user object"), (f"memberOf:{oid}", "the group memberships")):
+            status = ctx.snapshot.status_of(key)
+            if not status.complete:
+                yield resource, emit.error(resource, f"{declared.upn}: {describe_incomplete(status, what)}")
+                break
+        else:
+            if data is None or data.user is None:
+                yield resource, emit.skipped(resource, f"{declared.upn} does not exist (see BG-001)")
+            else:
+                yield resource, _ca_user(ctx, oid, data.user.user_type, data.member_of or ())
+
+
+@register(
+    CheckMeta(
+        id="BG-020",
+        title="Emergency accounts are excluded from Conditional Access",
+        severity=Severity.CRITICAL,
+        rationale="A Conditional Access policy that applies to an emergency account can lock it "
+        "out in exactly the outage it exists for (MFA, device, location or federation failures). "
+        "Report-only policies count: they are one click from enforcement.",
+        remediation="Exclude the emergency accounts from the policy through the protected "
+        "exclusion group, or list the policy under allowed_policies if it is meant to apply "
+        "(e.g. 'require phishing-resistant MFA for emergency accounts').",
+        references=(LEARN_EA, LEARN_EXCLUDE),
+        permissions=("Policy.Read.All", "User.Read.All"),
+    )
+)
+def bg020_excluded_from_ca(ctx: CheckContext, emit: Emit) -> Iterator[Finding]:
+    status = ctx.snapshot.status_of("caPolicies")
+    if not status.complete:
+        yield emit.error(tenant_resource(ctx), describe_incomplete(status, "Conditional Access policies"))
+        return
+    active_status = ctx.snapshot.status_of("activeRoles")
+    names = _names(ctx)
+    allowed = set(ctx.settings.allowed_policies)
+    for resource, user in _account_users(ctx, emit):
+        if isinstance(user, Finding):
+            yield user
+            continue
+        upn = resource.name
+        for policy in ctx.snapshot.ca_policies:
+            related = [_policy_resource(policy)]
+            title = f"'{policy.display_name}'"
+            if policy.unknown:
+                yield emit.error(resource, f"{upn}: policy {title} has values breakglass does not know "
+                                 f"({', '.join(policy.unknown)}); cannot tell whether it locks the account out",
+                                 related=related)
+                continue
+            result = applicability(policy, user, names=names)
+            if result.unknown:
+                yield emit.error(resource, f"{upn}: cannot tell whether {title} applies: {result.reason}",
+                                 related=related)
+                continue
+            if policy.include_roles and not active_status.complete and not result.applies:
+                yield emit.error(resource, f"{upn}: {title} targets roles, but active role assignments "
+                                 "could not be read", related=related)
+                continue
+            yield _bg020_finding(emit, resource, policy, result, allowed, related)
+
+
+def _bg020_finding(emit: Emit, resource: Resource, policy: CaPolicy, result: Applicability,
+                   allowed: set[str], related: list[Resource]) -> Finding:
+    upn, title = resource.name, f"'{policy.display_name}'"
+    if policy.state == "disabled":
+        note = " (it would apply if enabled)" if result.matches else ""
+        return emit.passed(resource, f"{title} is disabled and not enforced{note}", related=related)
+    if not result.applies:
+        return emit.passed(resource, f"{upn} is not subject to {title}: {result.reason}", related=related)
+    if policy.id in allowed:
+        return emit.passed(resource, f"{title} applies to {upn} and is an allowed policy ({_describe(policy)})",
+                           related=related)
+    conditional = " when an app requests its authentication context" if result.conditional else ""
+    return emit.failed(
+        resource,
+        f"{upn} is not excluded from {title} ({_describe(policy)}){conditional}: {result.reason}",
+        related=related,
+        severity=Severity.CRITICAL if policy.blocks else Severity.HIGH,
+    )
+
+
+@register(
+    CheckMeta(
+        id="BG-023",
+        title="No undeclared emergency-like accounts",
+        severity=Severity.MEDIUM,
+        rationale="A user that every enabled Conditional Access policy exempts is an emergency "
+        "account in all but name — without the watching, the safe and the reviews.",
+        remediation="Declare the account as an emergency account (and govern it), or remove its "
+        "exclusions so the tenant's policies apply to it.",
+        references=(LEARN_EXCLUDE,),
+        permissions=("Policy.Read.All", "User.Read.All", "GroupMember.Read.All"),
+    )
+)
+def bg023_undeclared(ctx: CheckContext, emit: Emit) -> Iterator[Finding]:
+    tenant = tenant_resource(ctx)
+    status = ctx.snapshot.status_of("caPolicies")
+    if not status.complete:
+        yield emit.error(tenant, describe_incomplete(status, "Conditional Access policies"))
+        return
+    enabled = [p for p in ctx.snapshot.ca_policies if p.state == "enabled"]
+    if not any("All" in p.include_users for p in enabled):
+        yield emit.passed(tenant, "no enabled policy targets all users, so no exclusion can "
+                          "exempt a user from all of them")
+        return
+    names = _names(ctx)
+    flagged = 0
+    for key, st in ctx.snapshot.status.items():
+        if key.startswith(("candidate:", "candidateMemberOf:", "members:")) and not st.complete:
+            yield emit.error(tenant, describe_incomplete(st, key.split(":", 1)[0] + " " + key.split(":", 1)[1]))
+    for uid, user in ctx.snapshot.other_users.items():
+        if user.user_type == "Guest" or user.account_enabled is False:
+            continue
+        member_of = ctx.snapshot.other_memberships.get(uid)
+        if member_of is None:
+            continue  # reported above as an unreadable membership
+        ca_user = _ca_user(ctx, uid, user.user_type or "Member", member_of)
+        results = [applicability(p, ca_user, names=names) for p in enabled]
+        if any(r.applies or r.unknown for r in results):
+            continue
+        flagged += 1
+        who = user.user_principal_name or uid
+        how = sorted({m.kind for r in results for m in r.via if m.effect == "exclude"})
+        yield emit.failed(
+            Resource("user", uid, user.user_principal_name),
+            f"{who} is exempt from all {len(enabled)} enabled Conditional Access policies "
+            f"(excluded by {', '.join(how) or 'their conditions'}) but is not a declared emergency account",
+        )
+    if not flagged:
+        yield emit.passed(tenant, f"no undeclared user is exempt from every enabled policy "
+                          f"({len(ctx.snapshot.other_users)} excluded users examined)")
+
+
+def _fingerprint(policy: CaPolicy) -> str:
+    relevant = {
+        "state": policy.state,
+        "users": [policy.include_users, policy.exclude_users, policy.include_groups,
+                  policy.exclude_groups, policy.include_roles, policy.exclude_roles,
+                  policy.include_guests, policy.exclude_guests],
+        "grant": [sorted(policy.built_in_controls), policy.grant_operator, policy.authentication_strength],
+    }
+    return hashlib.sha256(json.dumps(relevant, sort_keys=True, default=list).encode()).hexdigest()
+
+
+def affecting_policy_fingerprints(ctx: CheckContext) -> dict[str, dict[str, Any]]:
+    """Policies whose user conditions mention an emergency account (included or excluded)."""
+    if not ctx.snapshot.status_of("caPolicies").complete:
+        return {}
+    names = _names(ctx)
+    users = [u for _r, u in _account_users(ctx, _SILENT) if isinstance(u, CaUser)]
+    out: dict[str, dict[str, Any]] = {}
+    for policy in ctx.snapshot.ca_policies:
+        if any(applicability(policy, u, names=names).via for u in users):
+            out[policy.id] = {"name": policy.display_name, "fingerprint": _fingerprint(policy)}
+    return out
+
+
+_SILENT = Emit(CheckMeta(id="BG-024", title="", severity=Severity.INFO, rationale="", remediation=""))
+
+
+@register(
+    CheckMeta(
+        id="BG-024",
+        title="Conditional Access changes affecting emergency access",
+        severity=Severity.INFO,
+        rationale="A new policy, or a changed user scope or grant, is how emergency accounts get "
+        "locked out; every such change deserves a look even when the exclusion still holds.",
+        remediation="Review the change with its author; confirm the emergency accounts are still "
+        "excluded (BG-020) and the change was intended.",
+        references=(LEARN_EXCLUDE,),
+        permissions=("Policy.Read.All",),
+    )
+)
+def bg024_ca_drift(ctx: CheckContext, emit: Emit) -> Iterator[Finding]:
+    tenant = tenant_resource(ctx)
+    status = ctx.snapshot.status_of("caPolicies")
+    if not status.complete:
+        yield emit.error(tenant, describe_incomplete(status, "Conditional Access policies"))
+        return
+    current = affecting_policy_fingerprints(ctx)
+    if ctx.previous_facts is None or "ca_affecting" not in ctx.previous_facts:
+        yield emit.passed(tenant, f"first run: baseline of {len(current)} policies affecting the "
+                          "emergency accounts recorded")
+        return
+    previous: dict[str, dict[str, Any]] = ctx.previous_facts["ca_affecting"]
+    changes = 0
+    for pid, now_fp in current.items():
+        before = previous.get(pid)
+        resource = Resource("policy", pid, now_fp["name"])
+        if before is None:
+            changes += 1
+            yield emit.failed(resource, f"policy '{now_fp['name']}' now affects the emergency accounts "
+                              "(added, or its users changed to include them) since the previous run")
+        elif before["fingerprint"] != now_fp["fingerprint"]:
+            changes += 1
+            yield emit.failed(resource, f"policy '{now_fp['name']}' changed its users, state or grant "
+                              "conditions since the previous run")
+    for pid, before in previous.items():
+        if pid not in current:
+            changes += 1
+            yield emit.failed(Resource("policy", pid, before.get("name")),
+                              f"policy '{before.get('name')}' no longer affects the emergency accounts "
+                              "(deleted, or its users changed) since the previous run")
+    if not changes:
+        yield emit.passed(tenant, f"no change to the {len(current)} policies affecting the emergency accounts")
+

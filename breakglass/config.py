@@ -1,0 +1,385 @@
+"""Configuration: one TOML file plus ``BREAKGLASS_*`` environment overrides.
+
+The file declares the tenant, how to reach Graph, the emergency-account inventory and the
+thresholds the checks use. ``load_settings`` turns every problem into a ``ConfigError``
+that names the field (``accounts.1.object_id: …``), so ``breakglass`` can exit 2 with a
+message a person can act on. Secrets (client secret, static token, certificate password)
+may come from the environment; in the file they are accepted only when the file is not
+readable by other users, and obvious placeholders are refused wherever they come from.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import tomllib
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from breakglass.errors import ConfigError
+
+__all__ = [
+    "SENSITIVE_ROLES",
+    "AcceptedRisk",
+    "Account",
+    "Cloud",
+    "CredentialKind",
+    "CredentialSettings",
+    "Custodian",
+    "Settings",
+    "load_settings",
+]
+
+GLOBAL_ADMIN = "62e90394-69f5-4237-9190-012177145e10"
+PRIVILEGED_ROLE_ADMIN = "e8611ab8-c189-46e8-94e1-60213ab1f814"
+
+#: Sensitive directory roles by template id (DESIGN §7). Configurable via ``roles.sensitive``.
+SENSITIVE_ROLES: dict[str, str] = {
+    GLOBAL_ADMIN: "Global Administrator",
+    PRIVILEGED_ROLE_ADMIN: "Privileged Role Administrator",
+    "7be44c8a-adaf-4e2a-84d6-ab2649e08a13": "Privileged Authentication Administrator",
+    "b1be1c3e-b65d-4f19-8427-f6fa0d97feb9": "Conditional Access Administrator",
+    "194ae4cb-b126-40b2-bd5b-6091b380977d": "Security Administrator",
+    "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3": "Application Administrator",
+    "158c047a-c907-4556-b7ef-446551a6b5f7": "Cloud Application Administrator",
+    "8ac3fc64-6eca-42ea-9e69-59f4c7b60eb2": "Hybrid Identity Administrator",
+    "fe930be7-5e62-47db-91af-98c3a49a38b1": "User Administrator",
+    "0526716b-113d-4c15-b2c8-68e3c22b9f80": "Authentication Policy Administrator",
+    "3a2c62db-5318-420d-8d74-23affee5d9d5": "Intune Administrator",
+    "d2562ede-74db-457e-a7b6-544e236ebb61": "AI Administrator",
+    "db506228-d27e-4b7d-95e5-295956d6615f": "Agent ID Administrator",
+}
+
+_PLACEHOLDER = re.compile(
+    r"^\s*$|^<.*>$|^\$\{.*\}$|change[-_ ]?me|placeholder|your[-_ ]?(client[-_ ]?)?secret|"
+    r"^x{3,}$|^todo$|^secret$|^password$|^replace",
+    re.IGNORECASE,
+)
+_SECRET_FIELDS = ("client_secret", "token", "certificate_password")
+
+
+class Cloud(StrEnum):
+    """Microsoft national clouds (DESIGN §5)."""
+
+    GLOBAL = "global"
+    USGOV = "usgov"
+    USGOV_DOD = "usgov-dod"
+    CHINA = "china"
+
+
+class CredentialKind(StrEnum):
+    CERTIFICATE = "certificate"
+    MANAGED_IDENTITY = "managed_identity"
+    WORKLOAD_IDENTITY = "workload_identity"
+    CLIENT_SECRET = "client_secret"
+    AZURE_CLI = "azure_cli"
+    STATIC_TOKEN = "static_token"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _guid(value: str) -> str:
+    try:
+        return str(UUID(value))
+    except (ValueError, AttributeError, TypeError):
+        raise ValueError(f"{value!r} is not a GUID") from None
+
+
+Guid = Annotated[str, Field(min_length=36, max_length=36)]
+
+
+class TenantSettings(_Strict):
+    id: Guid
+    name: str | None = None
+    cloud: Cloud = Cloud.GLOBAL
+    #: Graph base URL without the version segment, e.g. ``http://127.0.0.1:8400`` for the
+    #: simulator or a proxy. Overrides the cloud's Graph host.
+    graph_url: str | None = None
+
+    _check_id = field_validator("id")(lambda v: _guid(v))
+
+    @field_validator("graph_url")
+    @classmethod
+    def _url(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        if not re.match(r"^https?://[^/\s]+(/[^\s]*)?$", v):
+            raise ValueError("must be an http(s) URL such as https://graph.microsoft.com")
+        v = v.rstrip("/")
+        if v.endswith(("/v1.0", "/beta")):
+            raise ValueError("give the host only; the version segment is added per request")
+        return v
+
+
+class CredentialSettings(_Strict):
+    kind: CredentialKind
+    client_id: str | None = None
+    certificate_path: Path | None = None
+    certificate_password: SecretStr | None = None
+    client_secret: SecretStr | None = None
+    #: A pre-obtained bearer token (``static_token``); prefer BREAKGLASS_CREDENTIAL__TOKEN.
+    token: SecretStr | None = None
+    #: Authority override (https), e.g. the simulator's token endpoint.
+    authority: str | None = None
+    #: CA bundle that signs the authority's TLS certificate (simulator, TLS-inspecting proxy).
+    ca_bundle: Path | None = None
+    federated_token_file: Path | None = None
+
+    @field_validator("client_id")
+    @classmethod
+    def _client_id(cls, v: str | None) -> str | None:
+        return None if v is None else _guid(v)
+
+    @field_validator("authority")
+    @classmethod
+    def _authority(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith("https://"):
+            raise ValueError("must be an https URL (Entra and MSAL refuse plain http)")
+        return v.rstrip("/") if v else v
+
+    @field_validator(*_SECRET_FIELDS)
+    @classmethod
+    def _no_placeholder(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and _PLACEHOLDER.search(v.get_secret_value()):
+            raise ValueError("is a placeholder, not a real secret")
+        return v
+
+    @model_validator(mode="after")
+    def _complete(self) -> CredentialSettings:
+        need: dict[CredentialKind, tuple[str, ...]] = {
+            CredentialKind.CERTIFICATE: ("client_id", "certificate_path"),
+            CredentialKind.CLIENT_SECRET: ("client_id", "client_secret"),
+            CredentialKind.STATIC_TOKEN: ("token",),
+        }
+        for name in need.get(self.kind, ()):
+            if getattr(self, name) is None:
+                raise ValueError(f"credential kind {self.kind.value!r} needs {name!r}")
+        return self
+
+
+class Custodian(_Strict):
+    name: str = Field(min_length=1)
+    email: str | None = None
+    #: An out-of-band contact (phone) that works when Entra, Teams and mail are down.
+    phone: str | None = None
+    role: str | None = None
+
+
+class Account(_Strict):
+    upn: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    object_id: Guid
+    display_name: str | None = None
+    custodians: list[Custodian] = Field(default_factory=list)
+    credential_location: str | None = None
+    key_label: str | None = None
+
+    _check_id = field_validator("object_id")(lambda v: _guid(v))
+
+    @field_validator("upn")
+    @classmethod
+    def _lower(cls, v: str) -> str:
+        return v.lower()
+
+
+class AcceptedRisk(_Strict):
+    check_id: str = Field(pattern=r"^BG-\d{3}$")
+    resource_id: str = Field(min_length=1)
+    reason: str = Field(min_length=1)
+    owner: str = Field(min_length=1)
+    expires: date
+
+
+class Thresholds(_Strict):
+    validation_days: int = Field(90, ge=1, le=3650)
+    max_activation_hours: float = Field(4, gt=0, le=24)
+    ga_min: int = Field(2, ge=1)
+    ga_max: int = Field(8, ge=1)
+    min_healthy_accounts: int = Field(2, ge=1)
+    session_gap_hours: float = Field(4, gt=0)
+    submit_hours: float = Field(24, gt=0)
+    approve_hours: float = Field(72, gt=0)
+    poll_interval_seconds: int = Field(60, ge=5)
+    overlap_hours: float = Field(2, ge=0)
+    runbook_valid_days: int = Field(90, ge=1)
+
+
+class RolesSettings(_Strict):
+    sensitive: list[str] = Field(default_factory=lambda: list(SENSITIVE_ROLES))
+    approval_required: list[str] = Field(
+        default_factory=lambda: [GLOBAL_ADMIN, PRIVILEGED_ROLE_ADMIN]
+    )
+
+    @field_validator("sensitive", "approval_required")
+    @classmethod
+    def _guids(cls, v: list[str]) -> list[str]:
+        return [_guid(x) for x in v]
+
+
+class StoreSettings(_Strict):
+    url: str = "sqlite:///breakglass.db"
+
+
+class SigningSettings(_Strict):
+    key_path: Path = Path("keys/runbook-signing.key.pem")
+    certificate_path: Path = Path("keys/runbook-signing.cert.pem")
+    organisation: str = "breakglass"
+
+
+class GraphTuning(_Strict):
+    concurrency: int = Field(4, ge=1, le=32)
+    page_size: int = Field(999, ge=1, le=999)
+    timeout_seconds: float = Field(60, gt=0)
+
+
+class Settings(BaseSettings):
+    """The whole configuration. Build it with ``load_settings``; never at import time."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="BREAKGLASS_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+    )
+
+    tenant: TenantSettings
+    credential: CredentialSettings
+    accounts: list[Account] = Field(default_factory=list)
+    exclusion_groups: list[str] = Field(default_factory=list)
+    allowed_policies: list[str] = Field(default_factory=list)
+    thresholds: Thresholds = Field(default_factory=Thresholds)
+    roles: RolesSettings = Field(default_factory=RolesSettings)
+    accepted_risks: list[AcceptedRisk] = Field(default_factory=list)
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    signing: SigningSettings = Field(default_factory=SigningSettings)
+    graph: GraphTuning = Field(default_factory=GraphTuning)
+    #: Where the file came from; relative paths in it resolve against its folder.
+    config_path: Path | None = None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Environment overrides the file (the file arrives as init kwargs).
+        return (env_settings, init_settings)
+
+    @field_validator("exclusion_groups", "allowed_policies")
+    @classmethod
+    def _guid_list(cls, v: list[str]) -> list[str]:
+        return [_guid(x) for x in v]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        seen: set[str] = set()
+        for account in self.accounts:
+            if account.object_id in seen:
+                raise ValueError(f"account {account.object_id} is declared twice")
+            seen.add(account.object_id)
+        if self.thresholds.ga_min > self.thresholds.ga_max:
+            raise ValueError("thresholds.ga_min is larger than thresholds.ga_max")
+        return self
+
+    @property
+    def base_dir(self) -> Path:
+        return self.config_path.parent if self.config_path else Path.cwd()
+
+    def resolve(self, path: Path) -> Path:
+        """A path from the file, resolved against the file's folder."""
+        return path if path.is_absolute() else self.base_dir / path
+
+    @property
+    def store_url(self) -> str:
+        url = self.store.url
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+            return prefix + str(self.resolve(Path(url[len(prefix) :])))
+        return url
+
+    @property
+    def account_ids(self) -> list[str]:
+        return [a.object_id for a in self.accounts]
+
+
+def _format_loc(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in loc) or "(file)"
+
+
+def _refuse_readable_secrets(raw: dict[str, Any], path: Path) -> None:
+    credential = raw.get("credential")
+    if not isinstance(credential, dict):
+        return
+    in_file = [name for name in _SECRET_FIELDS if credential.get(name)]
+    if not in_file:
+        return
+    mode = path.stat().st_mode
+    if mode & (stat.S_IRGRP | stat.S_IROTH | stat.S_IWGRP | stat.S_IWOTH):
+        raise ConfigError(
+            f"is stored in {path}, which other users can read (mode {stat.S_IMODE(mode):o}); "
+            "chmod 600 the file or pass it as BREAKGLASS_CREDENTIAL__"
+            f"{in_file[0].upper()} in the environment",
+            field=f"credential.{in_file[0]}",
+        )
+
+
+def load_settings(path: Path | str | None = None, *, env: bool = True) -> Settings:
+    """Read ``path`` (or ``$BREAKGLASS_CONFIG``) and the environment into ``Settings``.
+
+    Raises ``ConfigError`` naming the first offending field.
+    """
+    if path is None:
+        env_path = os.environ.get("BREAKGLASS_CONFIG")
+        path = Path(env_path) if env_path else Path("breakglass.toml")
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(
+            f"configuration file {path} not found (pass --config or set BREAKGLASS_CONFIG)"
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from None
+    if "config_path" in raw:
+        raise ConfigError("is not a setting", field="config_path")
+    _refuse_readable_secrets(raw, path)
+    return settings_from_dict(raw, config_path=path.resolve(), env=env)
+
+
+def settings_from_dict(
+    raw: dict[str, Any], *, config_path: Path | None = None, env: bool = True
+) -> Settings:
+    """Validate an already-parsed configuration mapping."""
+    try:
+        if env:
+            return Settings(**raw, config_path=config_path)
+        return Settings.model_validate({**raw, "config_path": config_path})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        message = first["msg"].removeprefix("Value error, ")
+        if first["type"] == "extra_forbidden":
+            message = "unknown setting (check the spelling against the README's config reference)"
+        elif first["type"] == "missing":
+            message = "is required"
+        raise ConfigError(message, field=_format_loc(tuple(first["loc"]))) from None

@@ -1,0 +1,36 @@
+"""Microsoft Graph access: credentials, national clouds, paging, batching, collectors.
+
+Importing this package is cheap; ``msgraph`` is imported only when a session is created.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__all__ = ["collect_snapshot", "granted_permissions", "take_snapshot"]
+
+if TYPE_CHECKING:
+    from breakglass.config import Settings
+    from breakglass.snapshot import TenantSnapshot
+
+
+def take_snapshot(settings: Settings, *, credential: Any | None = None) -> TenantSnapshot:
+    from breakglass.graph.collect import take_snapshot as _take
+
+    return _take(settings, credential=credential)
+
+
+async def collect_snapshot(settings: Settings, *, credential: Any | None = None) -> TenantSnapshot:
+    from breakglass.graph.collect import collect_snapshot as _collect
+
+    return await _collect(settings, credential=credential)
+
+
+def granted_permissions(settings: Settings) -> list[str] | None:
+    """The application permissions in the token Graph would receive (None if unreadable)."""
+    from breakglass.graph._clouds import endpoints_for
+    from breakglass.graph._credentials import build_credential, token_roles
+
+    credential = build_credential(settings)
+    token = credential.get_token(endpoints_for(settings.tenant.cloud).scope)
+    return token_roles(token.token)

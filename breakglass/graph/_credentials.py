@@ -1,0 +1,105 @@
+"""azure-identity credentials for each ``credential.kind`` (DESIGN §5).
+
+Imports of ``azure.identity`` stay inside the factory so importing this module is cheap.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from typing import Any
+
+from breakglass.config import CredentialKind, Settings
+from breakglass.errors import ConfigError
+from breakglass.graph._clouds import endpoints_for
+
+__all__ = ["StaticTokenCredential", "build_credential", "token_roles"]
+
+
+class StaticTokenCredential:
+    """A pre-obtained bearer token, shaped like azure.core's ``TokenCredential``."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        from azure.core.credentials import AccessToken
+
+        expires = _jwt_claims(self._token).get("exp")
+        return AccessToken(self._token, int(expires) if expires else int(time.time()) + 3600)
+
+    def __repr__(self) -> str:  # never show the token
+        return "StaticTokenCredential(<redacted>)"
+
+
+def _jwt_claims(token: str) -> dict[str, Any]:
+    parts = token.split(".")
+    if len(parts) != 3:
+        return {}
+    try:
+        padded = parts[1] + "=" * (-len(parts[1]) % 4)
+        claims = json.loads(base64.urlsafe_b64decode(padded))
+    except (ValueError, json.JSONDecodeError):
+        return {}
+    return claims if isinstance(claims, dict) else {}
+
+
+def token_roles(token: str) -> list[str] | None:
+    """The application permissions (``roles`` claim) of an app-only access token, if readable."""
+    roles = _jwt_claims(token).get("roles")
+    return [str(r) for r in roles] if isinstance(roles, list) else None
+
+
+def build_credential(settings: Settings) -> Any:
+    """An azure-identity credential for the configured kind; secrets stay in memory only."""
+    cred = settings.credential
+    tenant = settings.tenant.id
+    common: dict[str, Any] = {}
+    if cred.authority:
+        # An authority override (the simulator, a sovereign proxy): no instance discovery,
+        # and trust the given CA for its TLS certificate.
+        common["authority"] = cred.authority
+        common["disable_instance_discovery"] = True
+    else:
+        common["authority"] = endpoints_for(settings.tenant.cloud).authority
+    if cred.ca_bundle:
+        common["connection_verify"] = str(settings.resolve(cred.ca_bundle))
+
+    from azure import identity
+
+    match cred.kind:
+        case CredentialKind.CERTIFICATE:
+            assert cred.client_id and cred.certificate_path  # enforced by config validation
+            path = settings.resolve(cred.certificate_path)
+            if not path.is_file():
+                raise ConfigError(f"file {path} not found", field="credential.certificate_path")
+            password = cred.certificate_password
+            return identity.CertificateCredential(
+                tenant,
+                cred.client_id,
+                certificate_path=str(path),
+                password=password.get_secret_value().encode() if password else None,
+                **common,
+            )
+        case CredentialKind.CLIENT_SECRET:
+            assert cred.client_id and cred.client_secret
+            return identity.ClientSecretCredential(
+                tenant, cred.client_id, cred.client_secret.get_secret_value(), **common
+            )
+        case CredentialKind.MANAGED_IDENTITY:
+            kwargs = {"client_id": cred.client_id} if cred.client_id else {}
+            return identity.ManagedIdentityCredential(**kwargs)
+        case CredentialKind.WORKLOAD_IDENTITY:
+            wi: dict[str, Any] = {"tenant_id": tenant}
+            if cred.client_id:
+                wi["client_id"] = cred.client_id
+            if cred.federated_token_file:
+                wi["token_file_path"] = str(settings.resolve(cred.federated_token_file))
+            return identity.WorkloadIdentityCredential(**wi)
+        case CredentialKind.AZURE_CLI:
+            return identity.AzureCliCredential(tenant_id=tenant)
+        case CredentialKind.STATIC_TOKEN:
+            assert cred.token
+            return StaticTokenCredential(cred.token.get_secret_value())
+    raise ConfigError(f"unsupported credential kind {cred.kind!r}", field="credential.kind")

@@ -1,0 +1,106 @@
+"""Map what the SDK and transport raise to our typed ``GraphError`` tree.
+
+Graph's 403 does not say which permission is missing; the caller does, because each read
+knows the least-privileged permission it needs (DESIGN §5), so the error can name it.
+"""
+
+from __future__ import annotations
+
+from breakglass.errors import (
+    GraphError,
+    GraphLicenseError,
+    GraphNotFoundError,
+    GraphPayloadError,
+    GraphPermissionError,
+    GraphThrottledError,
+)
+
+__all__ = ["error_from_status", "map_exception"]
+
+_LICENSE_CODES = {
+    "authentication_requestfromnonpremiumtenantorb2ctenant",
+    "authentication_unsupportedtenantlicense",
+    "aadpremiumlicenserequired",
+    "tenantlicenserequired",
+}
+_LICENSE_HINTS = ("premium", "license", "licence", "p1", "p2")
+
+
+def map_exception(exc: BaseException, *, what: str, permission: str | None) -> GraphError:
+    """A typed ``GraphError`` for ``exc`` raised while reading ``what``."""
+    if isinstance(exc, GraphError):
+        return exc
+    from kiota_abstractions.api_error import APIError
+
+    if isinstance(exc, APIError):
+        return _from_api_error(exc, what=what, permission=permission)
+
+    import httpx
+
+    if isinstance(exc, httpx.TransportError):
+        return GraphError(f"cannot reach Microsoft Graph while reading {what}: {exc!r}", what=what)
+    try:
+        from azure.core.exceptions import ClientAuthenticationError
+    except ImportError:  # pragma: no cover - azure-core is a dependency
+        ClientAuthenticationError = ()  # type: ignore[assignment,misc] # noqa: N806
+    if isinstance(exc, ClientAuthenticationError):
+        # azure-identity messages carry no secret; keep only the first line.
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return GraphError(f"could not obtain a Graph token: {first}", what=what, code="auth")
+    if isinstance(exc, (ValueError, TypeError, KeyError, AttributeError)):
+        return GraphPayloadError(
+            f"Graph returned data for {what} that could not be parsed: {exc}", what=what
+        )
+    return GraphError(f"reading {what} failed: {type(exc).__name__}: {exc}", what=what)
+
+
+def _from_api_error(exc: object, *, what: str, permission: str | None) -> GraphError:
+    odata = getattr(exc, "error", None)
+    inner = getattr(odata, "inner_error", None) if odata is not None else None
+    return error_from_status(
+        getattr(exc, "response_status_code", None),
+        code=getattr(odata, "code", None) if odata is not None else None,
+        message=(getattr(odata, "message", None) if odata is not None else None) or str(exc),
+        request_id=getattr(inner, "request_id", None) if inner is not None else None,
+        what=what,
+        permission=permission,
+    )
+
+
+def error_from_status(
+    status: int | None,
+    *,
+    code: str | None,
+    message: str,
+    request_id: str | None = None,
+    what: str,
+    permission: str | None,
+) -> GraphError:
+    """The typed error for a Graph error answer (direct, or inside a ``$batch``)."""
+    kwargs = {"status": status, "code": code, "request_id": request_id, "what": what}
+    text = f"Graph answered {status} {code or ''} reading {what}: {message}".replace("  ", " ")
+    lowered = (code or "").lower()
+    if lowered in _LICENSE_CODES or (status in (400, 403) and _mentions_license(message)):
+        return GraphLicenseError(text, **kwargs)  # type: ignore[arg-type]
+    if status == 403 or lowered == "authorization_requestdenied":
+        needed = permission or "unknown"
+        return GraphPermissionError(
+            f"missing Graph permission {needed} to read {what} ({code}: {message})",
+            permission=needed,
+            **kwargs,
+        )
+    if status == 404:
+        return GraphNotFoundError(text, **kwargs)  # type: ignore[arg-type]
+    if status in (429, 503, 504):
+        return GraphThrottledError(
+            f"Graph kept throttling ({status}) reading {what} after the SDK's retries",
+            **kwargs,  # type: ignore[arg-type]
+        )
+    if status == 401:
+        return GraphError(f"Graph refused the access token reading {what}: {message}", **kwargs)  # type: ignore[arg-type]
+    return GraphError(text, **kwargs)  # type: ignore[arg-type]
+
+
+def _mentions_license(message: str) -> bool:
+    lowered = message.lower()
+    return any(hint in lowered for hint in _LICENSE_HINTS) and "privilege" not in lowered

@@ -1,0 +1,286 @@
+"""One Graph session: the SDK client, one paging helper, ``$batch`` and bounded concurrency.
+
+Every read goes through ``GraphSession`` so that paging (follow ``@odata.nextLink`` until
+absent, empty pages included), error mapping and the concurrency bound live in one place.
+URLs are composed here and handed to the SDK's ``with_url`` builders, which keeps one code
+path for first and later pages and lets the typed models do the parsing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import structlog
+
+from breakglass.config import Settings
+from breakglass.errors import GraphError, GraphPayloadError
+from breakglass.graph._clouds import endpoints_for
+from breakglass.graph._credentials import build_credential
+from breakglass.graph._errors import error_from_status, map_exception
+
+__all__ = ["BatchItem", "GraphSession", "odata_url"]
+
+log = structlog.get_logger(__name__)
+
+#: Graph allows at most 20 requests in one JSON batch.
+BATCH_LIMIT = 20
+
+
+def odata_url(path: str, params: dict[str, str] | None = None) -> str:
+    """``path`` with OData query options encoded the way the SDK encodes them."""
+    if not params:
+        return path
+    query = "&".join(f"{k}={quote(v, safe=',/')}" for k, v in params.items())
+    return f"{path}?{query}"
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    """One GET inside a ``$batch``: a relative URL and how to parse its body."""
+
+    key: str
+    url: str  # relative, e.g. /users/{id}?$select=...
+    parse: Any  # a kiota ParsableFactory (a model class with create_from_discriminator_value)
+    what: str
+    permission: str | None
+
+
+class GraphSession:
+    """A Graph client bound to one tenant and one event loop."""
+
+    def __init__(self, settings: Settings, *, credential: Any | None = None) -> None:
+        from kiota_authentication_azure.azure_identity_authentication_provider import (
+            AzureIdentityAuthenticationProvider,
+        )
+        from msgraph import GraphRequestAdapter, GraphServiceClient
+
+        cloud = endpoints_for(settings.tenant.cloud)
+        self.root = settings.tenant.graph_url or cloud.graph
+        self.host = urlsplit(self.root).hostname or ""
+        self.credential = credential if credential is not None else build_credential(settings)
+        auth = AzureIdentityAuthenticationProvider(
+            self.credential, scopes=[cloud.scope], allowed_hosts=[self.host]
+        )
+        self._http = self._http_client(settings)
+        self.adapter = GraphRequestAdapter(auth, client=self._http)
+        self.adapter.base_url = f"{self.root}/v1.0"  # no trailing slash (DESIGN §5)
+        self.client = GraphServiceClient(request_adapter=self.adapter)
+        self.page_size = settings.graph.page_size
+        self._limit = asyncio.Semaphore(settings.graph.concurrency)
+        self.requests_made = 0
+
+    async def aclose(self) -> None:
+        """Close the HTTP connections (one session per event loop).
+
+        msgraph-core's AsyncGraphTransport has no ``aclose()``, so closing the httpx client
+        leaves the wrapped transport's sockets open: close that one as well.
+        """
+        inner = getattr(self._http._transport, "transport", None)
+        await self._http.aclose()
+        if inner is not None:
+            await inner.aclose()
+
+    @staticmethod
+    def _http_client(settings: Settings) -> Any:
+        import httpx
+        from msgraph import graph_request_adapter
+        from msgraph_core import GraphClientFactory
+
+        import ssl
+
+        verify: Any = True
+        if settings.credential.ca_bundle:
+            verify = ssl.create_default_context(
+                cafile=str(settings.resolve(settings.credential.ca_bundle))
+            )
+        http = httpx.AsyncClient(timeout=settings.graph.timeout_seconds, verify=verify)
+        return GraphClientFactory.create_with_default_middleware(
+            client=http, options=graph_request_adapter.options
+        )
+
+    def url(self, path: str, params: dict[str, str] | None = None, version: str = "v1.0") -> str:
+        return f"{self.root}/{version}{odata_url(path, params)}"
+
+    async def call(
+        self, make: Callable[[], Awaitable[Any]], *, what: str, permission: str | None
+    ) -> Any:
+        """Run one SDK request under the concurrency bound, mapping its errors."""
+        async with self._limit:
+            self.requests_made += 1
+            try:
+                return await make()
+            except Exception as exc:  # mapped to a typed GraphError, never swallowed
+                raise map_exception(exc, what=what, permission=permission) from exc
+
+    def _check_next_link(self, link: str, what: str) -> None:
+        # Tokens go only to the Graph host (allowed_hosts), but a nextLink elsewhere would
+        # silently lose its Authorization header and read as an empty tenant: refuse it.
+        if urlsplit(link).hostname != self.host:
+            raise GraphPayloadError(
+                f"Graph returned a nextLink to another host while reading {what}", what=what
+            )
+
+    async def get_one(
+        self, builder: Any, url: str, *, what: str, permission: str | None
+    ) -> Any:
+        result = await self.call(lambda: builder.with_url(url).get(), what=what, permission=permission)
+        if result is None:
+            raise GraphPayloadError(f"Graph returned an empty body for {what}", what=what)
+        return result
+
+    async def get_all(
+        self, builder: Any, url: str, *, what: str, permission: str | None
+    ) -> list[Any]:
+        """Every item of a collection, following nextLinks through empty pages."""
+        page = await self.get_one(builder, url, what=what, permission=permission)
+        return await self.rest_of(builder, page, what=what, permission=permission)
+
+    async def rest_of(
+        self, builder: Any, page: Any, *, what: str, permission: str | None
+    ) -> list[Any]:
+        """The items of ``page`` plus those of every page after it."""
+        items: list[Any] = []
+        seen_links: set[str] = set()
+        while True:
+            value = getattr(page, "value", None)
+            if value is None:
+                raise GraphPayloadError(f"Graph returned a page without 'value' for {what}")
+            items.extend(value)
+            link = getattr(page, "odata_next_link", None)
+            if not link:
+                return items
+            if link in seen_links:
+                raise GraphPayloadError(f"Graph repeated a nextLink while reading {what}")
+            seen_links.add(link)
+            self._check_next_link(link, what)
+            page = await self.get_one(builder, link, what=what, permission=permission)
+
+    async def batch(self, items: Sequence[BatchItem]) -> dict[str, Any | GraphError]:
+        """Run GETs through JSON ``$batch`` (≤ 20 per call); per item a parsed body or an error.
+
+        Items throttled inside a batch (429/503/504) are retried individually after the
+        Retry-After they carry, because the SDK's retry handler sees only the outer 200.
+        """
+        results: dict[str, Any | GraphError] = {}
+        chunks = [items[i : i + BATCH_LIMIT] for i in range(0, len(items), BATCH_LIMIT)]
+        outcomes = await asyncio.gather(*(self._batch_chunk(chunk) for chunk in chunks))
+        for outcome in outcomes:
+            results.update(outcome)
+        return results
+
+    async def _batch_chunk(
+        self, chunk: Sequence[BatchItem], attempt: int = 0
+    ) -> dict[str, Any | GraphError]:
+        from kiota_abstractions.request_information import RequestInformation
+        from msgraph_core.requests.batch_request_content import BatchRequestContent
+        from msgraph_core.requests.batch_request_item import BatchRequestItem
+
+        content = BatchRequestContent()
+        for item in chunk:
+            info = RequestInformation()
+            info.http_method = "GET"
+            info.url = self.url(item.url)
+            request = BatchRequestItem(info, id=item.key)
+            # msgraph-core keeps the absolute URL; Graph wants the path relative to /v1.0.
+            request.url = item.url
+            content.add_request(item.key, request)
+        what = f"a batch of {len(chunk)} reads"
+        builder = self.client.batch
+
+        async def send() -> Any:
+            # msgraph-core's BatchResponseContent cannot read the JSON object bodies Graph
+            # returns (it expects base64), so take the raw answer and parse each body here.
+            info = await builder.to_post_request_information(content)
+            from msgraph.generated.models.o_data_errors.o_data_error import ODataError
+
+            return await self.adapter.send_primitive_async(info, "bytes", {"XXX": ODataError})
+
+        raw = await self.call(send, what=what, permission=None)
+        try:
+            answers = {str(r["id"]): r for r in json.loads(raw or b"{}")["responses"]}
+        except (ValueError, KeyError, TypeError) as exc:
+            raise GraphPayloadError(f"Graph returned an unreadable $batch answer: {exc}") from None
+        results: dict[str, Any | GraphError] = {}
+        retry: list[BatchItem] = []
+        retry_after = 1.0
+        for item in chunk:
+            entry = answers.get(item.key)
+            if entry is None:
+                results[item.key] = GraphPayloadError(
+                    f"the batch answer lacks {item.what}", what=item.what
+                )
+                continue
+            status = int(entry.get("status") or 0)
+            body = _body_bytes(entry.get("body"))
+            if 200 <= status < 300:
+                try:
+                    results[item.key] = _parse(body, item.parse)
+                except (ValueError, TypeError, KeyError, AttributeError) as exc:
+                    results[item.key] = map_exception(exc, what=item.what, permission=None)
+                continue
+            if status in (429, 503, 504) and attempt < 3:
+                retry.append(item)
+                retry_after = max(retry_after, _retry_after(entry.get("headers")))
+                continue
+            results[item.key] = _batch_error(status, body, item)
+        if retry:
+            log.info("graph.batch.retry", items=len(retry), delay=retry_after, attempt=attempt + 1)
+            await asyncio.sleep(min(retry_after, 60.0))
+            results.update(await self._batch_chunk(retry, attempt + 1))
+        return results
+
+
+def _body_bytes(body: Any) -> bytes:
+    """An inner $batch body: a JSON value (as Graph sends it) or base64 text."""
+    if body is None:
+        return b""
+    if isinstance(body, str):
+        import base64
+        import binascii
+
+        try:
+            return base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            return body.encode()
+    return json.dumps(body).encode()
+
+
+def _parse(body: bytes, factory: Any) -> Any:
+    from kiota_serialization_json.json_parse_node_factory import JsonParseNodeFactory
+
+    if not body:
+        raise ValueError("empty body")
+    node = JsonParseNodeFactory().get_root_parse_node("application/json", body)
+    return node.get_object_value(factory)
+
+
+def _retry_after(headers: dict[str, str] | None) -> float:
+    for key, value in (headers or {}).items():
+        if key.lower() == "retry-after":
+            try:
+                return max(float(value), 0.0)
+            except ValueError:
+                return 1.0
+    return 1.0
+
+
+def _batch_error(status: int, body: bytes, item: BatchItem) -> GraphError:
+    """Turn an inner batch error into the same typed error a direct call would raise."""
+    code = message = None
+    try:
+        err = json.loads(body or b"{}").get("error") or {}
+        code, message = err.get("code"), err.get("message")
+    except (ValueError, AttributeError):
+        pass
+    return error_from_status(
+        status,
+        code=code,
+        message=message or f"HTTP {status}",
+        what=item.what,
+        permission=item.permission,
+    )

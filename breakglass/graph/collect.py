@@ -1,0 +1,441 @@
+"""Collectors: read the tenant once through Graph and build an immutable ``TenantSnapshot``.
+
+Per-account reads go through JSON ``$batch`` (4 reads per account, 20 per batch), tenant-wide
+collections are paged. Each collection's outcome is recorded in ``snapshot.status`` — a
+failed read is an incomplete collection with the reason (and the missing permission), never
+an empty one. Request volume grows with the accounts, their groups and roles and the
+policies, never with the number of users in the tenant.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+
+from breakglass.config import Settings
+from breakglass.errors import GraphError, GraphLicenseError, GraphNotFoundError
+from breakglass.graph import _convert as convert
+from breakglass.graph._session import BatchItem, GraphSession
+from breakglass.snapshot import (
+    AccountData,
+    CaPolicy,
+    CollectionStatus,
+    DirectoryObjectRef,
+    Group,
+    MethodConfiguration,
+    PimPolicy,
+    RoleInstance,
+    TenantSnapshot,
+    UserInfo,
+    frozen_mapping,
+)
+
+__all__ = ["USER_FIELDS", "Collector", "collect_snapshot", "take_snapshot"]
+
+log = structlog.get_logger(__name__)
+
+#: The user properties the account checks read. Always $select (without it Graph omits
+#: accountEnabled and friends, which would read as "unknown").
+USER_FIELDS = (
+    "id,userPrincipalName,displayName,accountEnabled,onPremisesSyncEnabled,"
+    "onPremisesImmutableId,lastPasswordChangeDateTime,createdDateTime,assignedLicenses,userType"
+)
+MEMBER_FIELDS = "id,displayName"
+
+
+class Collector:
+    """Fills the parts of a snapshot, recording each collection's status."""
+
+    def __init__(self, settings: Settings, session: GraphSession) -> None:
+        self.settings = settings
+        self.session = session
+        self.status: dict[str, CollectionStatus] = {}
+
+    async def record(self, key: str, read: Callable[[], Awaitable[Any]]) -> Any:
+        """Run ``read``; on a Graph failure record why and return None."""
+        try:
+            value = await read()
+        except GraphLicenseError as exc:
+            self.status[key] = CollectionStatus.unlicensed(str(exc))
+            log.warning("graph.collection.unlicensed", collection=key, reason=str(exc))
+            return None
+        except GraphError as exc:
+            permission = getattr(exc, "permission", None)
+            self.status[key] = CollectionStatus.failed(str(exc), permission=permission)
+            log.warning("graph.collection.failed", collection=key, reason=str(exc))
+            return None
+        self.status[key] = CollectionStatus.ok()
+        return value
+
+    # -- organization -------------------------------------------------------------------
+    async def organization(self) -> Any:
+        s = self.session
+        url = s.url("/organization", {"$select": "id,displayName,verifiedDomains"})
+
+        async def read() -> Any:
+            orgs = await s.get_all(
+                s.client.organization, url, what="the organization", permission="Directory.Read.All"
+            )
+            if not orgs:
+                raise GraphNotFoundError("Graph returned no organization", what="organization")
+            return convert.organization(orgs[0])
+
+        return await self.record("organization", read)
+
+    # -- declared accounts (batched) ----------------------------------------------------
+    async def accounts(self) -> dict[str, AccountData]:
+        from msgraph.generated.models.authentication_method_collection_response import (
+            AuthenticationMethodCollectionResponse,
+        )
+        from msgraph.generated.models.directory_object_collection_response import (
+            DirectoryObjectCollectionResponse,
+        )
+        from msgraph.generated.models.user import User
+
+        s = self.session
+        items: list[BatchItem] = []
+        for acc in self.settings.accounts:
+            oid, upn = acc.object_id, acc.upn
+            items += [
+                BatchItem(
+                    f"user:{oid}",
+                    f"/users/{oid}?$select={USER_FIELDS}",
+                    User,
+                    f"user {upn}",
+                    "User.Read.All",
+                ),
+                BatchItem(
+                    f"signInActivity:{oid}",
+                    f"/users/{oid}?$select=id,signInActivity",
+                    User,
+                    f"signInActivity of {upn}",
+                    "AuditLog.Read.All",
+                ),
+                BatchItem(
+                    f"methods:{oid}",
+                    f"/users/{oid}/authentication/methods",
+                    AuthenticationMethodCollectionResponse,
+                    f"authentication methods of {upn}",
+                    "UserAuthenticationMethod.Read.All",
+                ),
+                BatchItem(
+                    f"memberOf:{oid}",
+                    f"/users/{oid}/transitiveMemberOf?$select={MEMBER_FIELDS}"
+                    f"&$top={s.page_size}",
+                    DirectoryObjectCollectionResponse,
+                    f"group memberships of {upn}",
+                    "User.Read.All",
+                ),
+            ]
+        results = await s.batch(items) if items else {}
+        out: dict[str, AccountData] = {}
+        for acc in self.settings.accounts:
+            oid = acc.object_id
+            user_model = results.get(f"user:{oid}")
+            if isinstance(user_model, GraphNotFoundError):
+                # "Not found" is a fact about the tenant (BG-001 fails), not a failed read.
+                self.status[f"user:{oid}"] = CollectionStatus.ok()
+                for key in ("signInActivity", "methods", "memberOf"):
+                    self.status[f"{key}:{oid}"] = CollectionStatus.failed(
+                        f"account {acc.upn} ({oid}) does not exist"
+                    )
+                out[oid] = AccountData(object_id=oid, upn=acc.upn)
+                continue
+            user = await self.record(f"user:{oid}", _settled(user_model, convert.user_info))
+            activity_model = results.get(f"signInActivity:{oid}")
+            activity = await self.record(
+                f"signInActivity:{oid}", _settled(activity_model, convert.sign_in_activity)
+            )
+            builder = s.client.users.by_user_id(oid)
+            methods = await self.record(
+                f"methods:{oid}",
+                self._pages(results.get(f"methods:{oid}"), builder.authentication.methods,
+                            f"authentication methods of {acc.upn}",
+                            "UserAuthenticationMethod.Read.All", convert.auth_method),
+            )
+            member_of = await self.record(
+                f"memberOf:{oid}",
+                self._pages(results.get(f"memberOf:{oid}"), builder.transitive_member_of,
+                            f"group memberships of {acc.upn}", "User.Read.All",
+                            convert.directory_object),
+            )
+            out[oid] = AccountData(
+                object_id=oid,
+                upn=acc.upn,
+                user=user,
+                sign_in_activity=activity,
+                methods=tuple(methods) if methods is not None else None,
+                member_of=tuple(member_of) if member_of is not None else None,
+            )
+        return out
+
+    def _pages(
+        self,
+        first: Any,
+        builder: Any,
+        what: str,
+        permission: str,
+        conv: Callable[[Any], Any],
+    ) -> Callable[[], Awaitable[list[Any]]]:
+        async def read() -> list[Any]:
+            if isinstance(first, BaseException):
+                raise first
+            if first is None:
+                raise GraphError(f"no answer for {what}", what=what)
+            models = await self.session.rest_of(builder, first, what=what, permission=permission)
+            return [conv(m) for m in models]
+
+        return read
+
+    # -- directory roles ----------------------------------------------------------------
+    async def roles(self) -> tuple[tuple[RoleInstance, ...], tuple[RoleInstance, ...], Any]:
+        s = self.session
+        directory = s.client.role_management.directory
+
+        async def active() -> tuple[RoleInstance, ...]:
+            url = s.url("/roleManagement/directory/roleAssignmentScheduleInstances",
+                        {"$expand": "principal"})
+            try:
+                models = await s.get_all(
+                    directory.role_assignment_schedule_instances, url,
+                    what="active role assignments (PIM schedule instances)",
+                    permission="RoleAssignmentSchedule.Read.Directory",
+                )
+                return tuple(convert.role_instance(m) for m in models)
+            except GraphLicenseError:
+                # Without Entra ID P2 there is no PIM: every assignment is standing and active.
+                log.info("graph.roles.no_pim", fallback="roleAssignments")
+                url = s.url("/roleManagement/directory/roleAssignments", {"$expand": "principal"})
+                models = await s.get_all(
+                    directory.role_assignments, url, what="role assignments",
+                    permission="RoleManagement.Read.Directory",
+                )
+                return tuple(_standing(convert.role_instance(m)) for m in models)
+
+        async def eligible() -> tuple[RoleInstance, ...]:
+            url = s.url("/roleManagement/directory/roleEligibilityScheduleInstances",
+                        {"$expand": "principal"})
+            models = await s.get_all(
+                directory.role_eligibility_schedule_instances, url,
+                what="eligible role assignments", permission="RoleEligibilitySchedule.Read.Directory",
+            )
+            return tuple(convert.role_instance(m) for m in models)
+
+        async def definitions() -> Any:
+            url = s.url("/roleManagement/directory/roleDefinitions",
+                        {"$select": "id,displayName,templateId"})
+            models = await s.get_all(
+                directory.role_definitions, url, what="role definitions",
+                permission="RoleManagement.Read.Directory",
+            )
+            return tuple(convert.role_definition(m) for m in models)
+
+        a, e, d = await asyncio.gather(
+            self.record("activeRoles", active),
+            self.record("eligibleRoles", eligible),
+            self.record("roleDefinitions", definitions),
+        )
+        return a or (), e or (), d or ()
+
+
+    # -- Conditional Access, groups, PIM, FIDO2 ----------------------------------------
+    async def ca_policies(self) -> tuple[CaPolicy, ...]:
+        s = self.session
+        url = s.url("/identity/conditionalAccess/policies")
+
+        async def read() -> tuple[CaPolicy, ...]:
+            models = await s.get_all(
+                s.client.identity.conditional_access.policies, url,
+                what="Conditional Access policies", permission="Policy.Read.All",
+            )
+            return tuple(convert.ca_policy(m) for m in models)
+
+        return await self.record("caPolicies", read) or ()
+
+    async def groups(self, group_ids: list[str]) -> dict[str, Group]:
+        """Each group's properties and transitive members (batched; members paged)."""
+        from msgraph.generated.models.directory_object_collection_response import (
+            DirectoryObjectCollectionResponse,
+        )
+        from msgraph.generated.models.group import Group as GroupModel
+
+        s = self.session
+        items: list[BatchItem] = []
+        for gid in group_ids:
+            items += [
+                BatchItem(f"group:{gid}", f"/groups/{gid}?$select=id,displayName,isAssignableToRole",
+                          GroupModel, f"group {gid}", "GroupMember.Read.All"),
+                BatchItem(f"members:{gid}",
+                          f"/groups/{gid}/transitiveMembers?$select=id,displayName,userPrincipalName"
+                          f"&$top={s.page_size}",
+                          DirectoryObjectCollectionResponse, f"members of group {gid}",
+                          "GroupMember.Read.All"),
+            ]
+        results = await s.batch(items) if items else {}
+        out: dict[str, Group] = {}
+        for gid in group_ids:
+            members = await self.record(
+                f"members:{gid}",
+                self._pages(results.get(f"members:{gid}"), s.client.groups.by_group_id(gid).transitive_members,
+                            f"members of group {gid}", "GroupMember.Read.All", convert.directory_object),
+            )
+            model = await self.record(f"group:{gid}", _settled(results.get(f"group:{gid}"), lambda m: m))
+            if model is not None:
+                out[gid] = convert.group(model, tuple(members) if members is not None else None)
+        return out
+
+    async def users(self, user_ids: list[str]) -> dict[str, tuple[UserInfo, tuple[DirectoryObjectRef, ...] | None]]:
+        """Discovery candidates: the user and its transitive groups (batched)."""
+        from msgraph.generated.models.directory_object_collection_response import (
+            DirectoryObjectCollectionResponse,
+        )
+        from msgraph.generated.models.user import User
+
+        s = self.session
+        items: list[BatchItem] = []
+        for uid in user_ids:
+            items += [
+                BatchItem(f"candidate:{uid}", f"/users/{uid}?$select={USER_FIELDS}", User,
+                          f"user {uid}", "User.Read.All"),
+                BatchItem(f"candidateMemberOf:{uid}",
+                          f"/users/{uid}/transitiveMemberOf?$select={MEMBER_FIELDS}&$top={s.page_size}",
+                          DirectoryObjectCollectionResponse, f"group memberships of {uid}",
+                          "User.Read.All"),
+            ]
+        results = await s.batch(items) if items else {}
+        out: dict[str, tuple[UserInfo, tuple[DirectoryObjectRef, ...] | None]] = {}
+        for uid in user_ids:
+            first = results.get(f"candidate:{uid}")
+            if isinstance(first, GraphNotFoundError):
+                continue  # a deleted user still named in a policy excludes nobody
+            user = await self.record(f"candidate:{uid}", _settled(first, convert.user_info))
+            groups = await self.record(
+                f"candidateMemberOf:{uid}",
+                self._pages(results.get(f"candidateMemberOf:{uid}"),
+                            s.client.users.by_user_id(uid).transitive_member_of,
+                            f"group memberships of {uid}", "User.Read.All", convert.directory_object),
+            )
+            if user is not None:
+                out[uid] = (user, tuple(groups) if groups is not None else None)
+        return out
+
+    async def pim_policies(self, role_ids: list[str]) -> tuple[PimPolicy, ...]:
+        """PIM role management policies (with rules) of the given roles."""
+        from msgraph.generated.models.unified_role_management_policy import (
+            UnifiedRoleManagementPolicy,
+        )
+
+        s = self.session
+        scope = "scopeId eq '/' and scopeType eq 'DirectoryRole'"
+
+        async def read() -> tuple[PimPolicy, ...]:
+            assignments = await s.get_all(
+                s.client.policies.role_management_policy_assignments,
+                s.url("/policies/roleManagementPolicyAssignments", {"$filter": scope}),
+                what="PIM policy assignments", permission="RoleManagement.Read.Directory",
+            )
+            by_role = {str(a.role_definition_id): str(a.policy_id) for a in assignments
+                       if a.role_definition_id and a.policy_id}
+            wanted = [(rid, by_role[rid]) for rid in role_ids if rid in by_role]
+            results = await s.batch([
+                BatchItem(f"pim:{rid}", f"/policies/roleManagementPolicies/{pid}?$expand=rules",
+                          UnifiedRoleManagementPolicy, f"PIM policy of role {rid}",
+                          "RoleManagement.Read.Directory")
+                for rid, pid in wanted
+            ]) if wanted else {}
+            policies = []
+            for rid, _pid in wanted:
+                model = results[f"pim:{rid}"]
+                if isinstance(model, BaseException):
+                    raise model
+                policies.append(convert.pim_policy(model, rid))
+            return tuple(policies)
+
+        return await self.record("pimPolicies", read) or ()
+
+    async def method_configurations(self) -> dict[str, MethodConfiguration]:
+        s = self.session
+        builder = s.client.policies.authentication_methods_policy.authentication_method_configurations
+
+        async def read() -> dict[str, MethodConfiguration]:
+            model = await s.get_one(
+                builder.by_authentication_method_configuration_id("Fido2"),
+                s.url("/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/Fido2"),
+                what="the FIDO2 method configuration", permission="Policy.Read.All",
+            )
+            return {"Fido2": convert.method_configuration(model)}
+
+        return await self.record("methodConfigurations", read) or {}
+
+
+def _standing(instance: RoleInstance) -> RoleInstance:
+    from dataclasses import replace
+
+    return replace(instance, assignment_type="Assigned", member_type="Direct", end=None)
+
+
+def _settled(value: Any, conv: Callable[[Any], Any]) -> Callable[[], Awaitable[Any]]:
+    async def read() -> Any:
+        if isinstance(value, BaseException):
+            raise value
+        if value is None:
+            raise GraphError("Graph gave no answer")
+        return conv(value)
+
+    return read
+
+
+async def collect_snapshot(settings: Settings, *, credential: Any | None = None) -> TenantSnapshot:
+    """Read the tenant into a snapshot (one event loop, one Graph session)."""
+    session = GraphSession(settings, credential=credential)
+    try:
+        return await _collect(settings, session)
+    finally:
+        await session.aclose()
+
+
+async def _collect(settings: Settings, session: GraphSession) -> TenantSnapshot:
+    from breakglass.graph._discovery import discovery_candidates, groups_to_read
+
+    collector = Collector(settings, session)
+    taken_at = datetime.now(UTC)
+    org, accounts, (active, eligible, definitions), policies, pim, methods = await asyncio.gather(
+        collector.organization(),
+        collector.accounts(),
+        collector.roles(),
+        collector.ca_policies(),
+        collector.pim_policies(list(settings.roles.sensitive)),
+        collector.method_configurations(),
+    )
+    group_ids = groups_to_read(settings, policies, active)
+    groups = await collector.groups(group_ids)
+    candidates = discovery_candidates(settings, policies, groups, active)
+    others = await collector.users(candidates)
+    log.info("graph.snapshot.done", requests=session.requests_made)
+    return TenantSnapshot(
+        tenant_id=settings.tenant.id,
+        taken_at=taken_at,
+        organization=org,
+        accounts=frozen_mapping(accounts),
+        role_definitions=definitions,
+        active_roles=active,
+        eligible_roles=eligible,
+        ca_policies=policies,
+        groups=frozen_mapping(groups),
+        pim_policies=pim,
+        method_configurations=frozen_mapping(methods),
+        other_users=frozen_mapping({uid: user for uid, (user, _g) in others.items()}),
+        other_memberships=frozen_mapping(
+            {uid: grp for uid, (_u, grp) in others.items() if grp is not None}
+        ),
+        status=frozen_mapping(collector.status),
+    )
+
+
+def take_snapshot(settings: Settings, *, credential: Any | None = None) -> TenantSnapshot:
+    """Synchronous entry point for the CLI and the scheduler."""
+    return asyncio.run(collect_snapshot(settings, credential=credential))

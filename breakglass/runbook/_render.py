@@ -1,0 +1,663 @@
+"""Render ``RunbookInputs`` to an unsigned, byte-reproducible PDF (reportlab platypus).
+
+Written for a custodian under stress: large headings, one action per numbered step, a
+check box and a "Time: ____" field on every step, warnings in words rather than colour.
+Every page carries the document id, version, valid-until date, page n of N, the short
+content hash and the signed QR code. ``invariant=1`` plus an issue date taken from the
+inputs make two renders of the same inputs byte-identical.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+from collections.abc import Iterable, Sequence
+from functools import partial
+from typing import Any
+from xml.sax.saxutils import escape
+
+from reportlab.graphics.barcode import qrencoder
+from reportlab.lib import colors
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    Flowable,
+    KeepTogether,
+    ListFlowable,
+    ListItem,
+    PageBreak,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from breakglass.runbook._fonts import FontSet, fonts
+from breakglass.runbook._inputs import NOT_VERIFIED, AccountFacts, CustodianFacts, RunbookInputs
+from breakglass.runbook._sources import CheckItem
+
+__all__ = ["render_pdf"]
+
+_MM = 72 / 25.4
+PAGE_W, PAGE_H = 595.2756, 841.8898  # A4 in points
+MARGIN_X = 16 * _MM
+HEADER_H = 36 * _MM  # header band incl. the QR code
+FOOTER_H = 14 * _MM
+QR_SIZE = 30 * _MM
+FIELD = "_" * 16
+_QR_FORM = "BreakglassQr"
+
+
+def _group(hex_text: str, size: int = 4) -> str:
+    return " ".join(hex_text[i : i + size] for i in range(0, len(hex_text), size))
+
+
+class _Doc:
+    """Paragraph styles and small builders bound to one font set."""
+
+    def __init__(self, font_set: FontSet) -> None:
+        self.f = font_set
+        base = ParagraphStyle("body", fontName=font_set.regular, fontSize=10.5, leading=14)
+        self.body = base
+        self.small = ParagraphStyle("small", parent=base, fontSize=9, leading=11.5)
+        self.cell = ParagraphStyle("cell", parent=base, fontSize=9.5, leading=12)
+        self.cell_bold = ParagraphStyle("cellb", parent=self.cell, fontName=font_set.bold)
+        self.mono = ParagraphStyle(
+            "mono", parent=base, fontName=font_set.mono, fontSize=9, leading=11.5
+        )
+        self.title = ParagraphStyle(
+            "title", parent=base, fontName=font_set.bold, fontSize=24, leading=29, spaceAfter=6
+        )
+        self.subtitle = ParagraphStyle(
+            "subtitle", parent=base, fontName=font_set.bold, fontSize=15, leading=19, spaceAfter=4
+        )
+        self.h1 = ParagraphStyle(
+            "h1",
+            parent=base,
+            fontName=font_set.bold,
+            fontSize=15,
+            leading=19,
+            spaceBefore=10,
+            spaceAfter=6,
+            keepWithNext=1,
+        )
+        self.h2 = ParagraphStyle(
+            "h2",
+            parent=base,
+            fontName=font_set.bold,
+            fontSize=12,
+            leading=15,
+            spaceBefore=8,
+            spaceAfter=4,
+            keepWithNext=1,
+        )
+        self.warn = ParagraphStyle(
+            "warn", parent=base, fontName=font_set.bold, fontSize=11, leading=14.5
+        )
+
+    def t(self, text: str | None) -> str:
+        """Text made safe for Paragraph markup and for the font."""
+        return escape(self.f.clean(text or ""))
+
+    def p(self, text: str, style: Any = None) -> Any:
+        return Paragraph(text, style or self.body)
+
+    def mono_p(self, text: str, style: Any = None) -> Any:
+        return self.p(escape(text), style or self.mono)
+
+    def not_verified(self) -> str:
+        return f"<i>{escape(NOT_VERIFIED)}</i>"
+
+    def bullets(self, items: Iterable[str], style: Any = None) -> Any:
+        return ListFlowable(
+            [ListItem(self.p(self.t(item), style), leftIndent=14) for item in items],
+            bulletType="bullet",
+            bulletFontName=self.f.regular,
+            bulletFontSize=10,
+            start="•" if ord("•") in self.f.covered else "-",
+            leftIndent=14,
+        )
+
+    def numbered(self, items: Iterable[str], *, markup: bool = False) -> Any:
+        """A numbered list; ``markup`` items are already escaped paragraph markup."""
+        return ListFlowable(
+            [ListItem(self.p(item if markup else self.t(item)), leftIndent=20) for item in items],
+            bulletType="1",
+            bulletFormat="%s.",
+            bulletFontName=self.f.bold,
+            bulletFontSize=10.5,
+            leftIndent=20,
+        )
+
+    def boxed(self, flowables: list[Any], *, heavy: bool = False) -> Any:
+        table = Table([[flowables]], colWidths=[PAGE_W - 2 * MARGIN_X])
+        table.setStyle(
+            TableStyle(
+                [
+                    ("BOX", (0, 0), (-1, -1), 2 if heavy else 1, colors.black),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 8),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 8),
+                    ("TOPPADDING", (0, 0), (-1, -1), 6),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 8),
+                ]
+            )
+        )
+        return table
+
+    def grid(
+        self,
+        rows: list[list[Any]],
+        widths: Sequence[float],
+        *,
+        header: bool = False,
+        label_col: bool = False,
+        blank_rows: int = 0,
+    ) -> Any:
+        """A ruled table; ``blank_rows`` adds rows tall enough to write in by hand."""
+        rows = rows + [[""] * len(widths) for _ in range(blank_rows)]
+        heights = [None] * (len(rows) - blank_rows) + [9 * _MM] * blank_rows
+        table = Table(
+            rows,
+            colWidths=[w * _MM for w in widths],
+            rowHeights=heights,
+            repeatRows=1 if header else 0,
+        )
+        style = [
+            ("GRID", (0, 0), (-1, -1), 0.6, colors.black),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("LEFTPADDING", (0, 0), (-1, -1), 4),
+            ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+            ("TOPPADDING", (0, 0), (-1, -1), 3),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
+        ]
+        if header:
+            style.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#DDDDDD")))
+        if label_col:
+            style.append(("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#EEEEEE")))
+        table.setStyle(TableStyle(style))
+        return table
+
+
+class _CheckBox(Flowable):  # type: ignore[misc]
+    """An empty square to tick, drawn (not a glyph, so every font works)."""
+
+    size = 4.2 * _MM
+
+    def wrap(self, avail_w: float, avail_h: float) -> tuple[float, float]:
+        return self.size, self.size
+
+    def draw(self) -> None:
+        self.canv.setLineWidth(1.2)
+        self.canv.rect(0, 0, self.size, self.size)
+
+
+def _checklist(d: _Doc, items: Sequence[CheckItem | tuple[str, str | None, str | None]]) -> Any:
+    """Rows of: box | n. | text (+ expected, + field to fill) | Time: ____."""
+    rows = []
+    for n, item in enumerate(items, start=1):
+        if isinstance(item, CheckItem):
+            text, expect, field = item.text, None, item.field
+        else:
+            text, expect, field = item
+        cell = [d.p(d.t(text), d.cell)]
+        if expect:
+            cell.append(d.p(f"<i>Expect:</i> {d.t(expect)}", d.cell))
+        if field:
+            cell.append(d.p(f"{d.t(field)}: {FIELD}{FIELD}", d.cell))
+        rows.append(
+            [_CheckBox(), d.p(f"<b>{n}.</b>", d.cell), cell, d.p(f"Time: {FIELD[:9]}", d.cell)]
+        )
+    table = d.grid(rows, [9, 9, 128, 32])
+
+    table.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
+                ("TOPPADDING", (0, 0), (-1, -1), 5),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 7),
+            ]
+        )
+    )
+    return table
+
+
+def _account_card(d: _Doc, index: int, total: int, account: AccountFacts) -> list[Any]:
+    nv = d.not_verified()
+    if account.ga_state is None:
+        role = nv
+    elif account.ga_ok:
+        role = d.t(account.ga_state)
+    else:
+        role = f"<b>WARNING: {d.t(account.ga_state)}</b> (fix before relying on this account)"
+    if account.methods is None:
+        methods = nv
+    else:
+        lines = []
+        for m in account.methods:
+            label = d.t(m.label)
+            if m.model:
+                label += f": <b>{d.t(m.model)}</b>"
+            lines.append(label)
+        if not any(m.phishing_resistant for m in account.methods):
+            lines.append("<b>WARNING: no FIDO2 key or certificate registered</b>")
+        methods = "<br/>".join(lines) or "<b>WARNING: no methods registered</b>"
+    object_id = escape(account.object_id)
+    if account.tenant_upn is None:
+        object_id += f"<br/><font name='{d.f.regular}'>({nv})</font>"
+    elif account.tenant_upn.lower() != account.upn.lower():
+        object_id += (
+            f"<br/><font name='{d.f.bold}'>WARNING: the tenant names this object "
+            f"{d.t(account.tenant_upn)}</font>"
+        )
+    if account.enabled is False:
+        object_id += f"<br/><font name='{d.f.bold}'>WARNING: the account is DISABLED</font>"
+    custodians = (
+        "<br/>".join(
+            d.t(c.name) + (f" ({d.t(c.role)})" if c.role else "") for c in account.custodians
+        )
+        or "<b>WARNING: no custodian declared</b>"
+    )
+    rows = [
+        ("Sign in as (UPN)", f"<font size='11'><b>{d.t(account.upn)}</b></font>"),
+        ("Object id", f"<font name='{d.f.mono}'>{object_id}</font>"),
+        ("Role", role),
+        ("Sign-in method / key model", methods),
+        ("Key label", d.t(account.key_label) or "<i>none declared</i>"),
+        ("Safe location", d.t(account.credential_location) or "<b>WARNING: none declared</b>"),
+        ("Custodians", custodians),
+    ]
+    title = f"Account {index} of {total}"
+    if account.display_name:
+        title += f": {account.display_name}"
+    table = d.grid(
+        [[d.p(k, d.cell_bold), d.p(v, d.cell)] for k, v in rows], [44, 134], label_col=True
+    )
+    return [d.p(d.t(title), d.h2), table, Spacer(1, 4 * _MM)]
+
+
+def _custodian_rows(d: _Doc, accounts: Sequence[AccountFacts]) -> list[list[Any]]:
+    seen: dict[CustodianFacts, list[str]] = {}
+    for n, account in enumerate(accounts, start=1):
+        for custodian in account.custodians:
+            seen.setdefault(custodian, []).append(str(n))
+    rows = [
+        [
+            d.p(f"<b>{h}</b>", d.cell)
+            for h in ("Name", "Role", "Phone (out-of-band)", "Email", "Acct.")
+        ]
+    ]
+    if not seen:
+        rows.append(
+            [
+                d.p(
+                    "<b>WARNING: no custodians are declared.</b> Write names and out-of-band "
+                    "phone numbers here and fix the configuration.",
+                    d.cell,
+                ),
+                "",
+                "",
+                "",
+                "",
+            ]
+        )
+        rows.append(["", "", "", "", ""])
+    for c, numbers in seen.items():
+        rows.append(
+            [
+                d.p(d.t(c.name), d.cell_bold),
+                d.p(d.t(c.role), d.cell),
+                d.p(d.t(c.phone) or "<b>none declared</b>", d.cell),
+                d.p(d.t(c.email), d.cell),
+                d.p(", ".join(numbers), d.cell),
+            ]
+        )
+    return rows
+
+
+def _custodian_table(d: _Doc, accounts: Sequence[AccountFacts]) -> Any:
+    rows = _custodian_rows(d, accounts)
+    table = d.grid(rows, [44, 32, 40, 48, 14], header=True)
+    if not any(a.custodians for a in accounts):
+        table.setStyle(TableStyle([("SPAN", (0, 1), (-1, 1))]))
+    return table
+
+
+def _story(d: _Doc, inputs: RunbookInputs, payload: str) -> list[Any]:
+    proc = inputs.procedure
+
+    issued = f"{inputs.issued_at:%Y-%m-%d %H:%M} UTC"
+    valid = f"{inputs.valid_until:%Y-%m-%d} (UTC)"
+    story: list[Any] = [
+        d.p(d.t(proc.title), d.title),
+        d.p(d.t(inputs.tenant_name), d.subtitle),
+        d.p(
+            f"Tenant id <font name='{d.f.mono}'>{escape(inputs.tenant_id)}</font>"
+            f" &nbsp; Initial domain: {d.t(inputs.initial_domain) or d.not_verified()}"
+            f" &nbsp; Cloud: {d.t(inputs.cloud)}",
+            d.small,
+        ),
+        Spacer(1, 5 * _MM),
+        d.boxed(
+            [
+                d.p("STOP. Before you do anything:", d.warn),
+                d.bullets(
+                    [
+                        "Use these accounts only for an emergency listed in section 1.",
+                        "Two authorised people must be present at all times (two-person rule).",
+                        "Every sign-in alerts the SOC and opens a mandatory after-action review.",
+                        "Work through the numbered steps in order. Write the time at every step.",
+                        f"Do not use this copy after {inputs.valid_until:%Y-%m-%d}.",
+                    ],
+                    d.body,
+                ),
+            ],
+            heavy=True,
+        ),
+        Spacer(1, 5 * _MM),
+    ]
+    if inputs.live_facts_note:
+        story += [
+            d.boxed(
+                [
+                    d.p(
+                        "WARNING: the tenant's live facts were NOT verified at print time "
+                        f"({d.t(inputs.live_facts_note)}). Object ids, roles and key models "
+                        f'marked "{NOT_VERIFIED}" come only from the configuration.',
+                        d.warn,
+                    )
+                ]
+            ),
+            Spacer(1, 5 * _MM),
+        ]
+    taken = (
+        f"{inputs.snapshot_taken_at:%Y-%m-%d %H:%M} UTC"
+        if inputs.snapshot_taken_at
+        else d.not_verified()
+    )
+    details = [
+        ("Document id", escape(inputs.doc_id)),
+        ("Version", escape(inputs.version)),
+        ("Issued", issued),
+        ("Valid until", f"<b>{valid}</b>"),
+        ("Tenant facts read", taken),
+        ("Issued by", d.t(inputs.organisation)),
+        (
+            "Signer certificate SHA-256",
+            f"<font name='{d.f.mono}'>{_group(inputs.signer_fingerprint)}</font>",
+        ),
+        ("Procedure", f"{d.t(proc.id)} version {d.t(proc.procedure_version)}"),
+    ]
+    story += [
+        d.grid(
+            [[d.p(k, d.cell_bold), d.p(v, d.cell)] for k, v in details], [48, 130], label_col=True
+        ),
+        Spacer(1, 5 * _MM),
+        d.p("Contents", d.h2),
+        d.numbered(
+            [
+                "When to use the emergency accounts",
+                "Before you start: authorisation",
+                "The emergency accounts",
+                "Custodians and who to notify",
+                "Sign in",
+                "If a key fails",
+                "Allowed actions, stop conditions and action log",
+                "After use",
+                f"Validation every {proc.validation.interval_days} days",
+                "How to verify this runbook",
+            ]
+        ),
+        PageBreak(),
+        d.p("1. When to use the emergency accounts", d.h1),
+        d.p(d.t(proc.purpose)),
+        d.p("Use them only when:", d.h2),
+        d.bullets(proc.when_to_use),
+    ]
+    if proc.never_use_for:
+        story += [d.p("Never use them for:", d.h2), d.bullets(proc.never_use_for)]
+    story += [
+        d.p("2. Before you start: authorisation", d.h1),
+        d.p("Tick every line. If one cannot be ticked, do not continue."),
+        Spacer(1, 2 * _MM),
+        _checklist(d, proc.preconditions),
+    ]
+    intro = [
+        d.p("3. The emergency accounts", d.h1),
+        d.p(
+            f"{len(inputs.accounts)} accounts. Use ONE account; the others are the fallback "
+            "(section 6). Security keys and PINs are sealed separately; no PIN or password "
+            "is printed here."
+            if len(inputs.accounts) > 1
+            else "<b>WARNING: only one emergency account is declared, so there is no fallback "
+            "if its key fails.</b> Security keys and PINs are sealed separately; no PIN or "
+            "password is printed here."
+        ),
+    ]
+    for i, account in enumerate(inputs.accounts, start=1):
+        card = _account_card(d, i, len(inputs.accounts), account)
+        # The section heading stays on the page of the first card.
+        story.append(KeepTogether([*intro, *card] if i == 1 else card))
+    story += [
+        d.p("4. Custodians and who to notify", d.h1),
+        d.p("Custodians (call on the phone numbers: Teams and mail may be down):", d.h2),
+        _custodian_table(d, inputs.accounts),
+        d.p("Notification list:", d.h2),
+        d.grid(
+            [[d.p(f"<b>{h}</b>", d.cell) for h in ("Who", "When", "Name", "Phone / email")]]
+            + [
+                [
+                    d.p(d.t(n.role), d.cell_bold),
+                    d.p(d.t(n.when), d.cell),
+                    d.p(d.t(n.name) or FIELD, d.cell),
+                    d.p("<br/>".join(d.t(x) for x in (n.phone, n.email) if x) or FIELD, d.cell),
+                ]
+                for n in proc.notify
+            ],
+            [45, 55, 36, 42],
+            header=True,
+        ),
+        d.p("5. Sign in", d.h1),
+        d.p("Workstation:", d.h2),
+        d.bullets(proc.sign_in.workstation),
+        d.p("Steps:", d.h2),
+        _checklist(d, [(s.action, s.expect, s.field) for s in proc.sign_in.steps]),
+        KeepTogether([d.p("6. If a key fails", d.h1), d.numbered(proc.key_failure)]),
+        d.p("7. Allowed actions, stop conditions and action log", d.h1),
+        d.p("Allowed:", d.h2),
+        d.bullets(proc.allowed_actions),
+        d.p("Stop when:", d.h2),
+        d.bullets(proc.stop_conditions),
+        d.p("Action log (one line per action, both people initial):", d.h2),
+        d.grid(
+            [
+                [
+                    d.p(f"<b>{h}</b>", d.cell)
+                    for h in ("Time", "Action taken (and the previous value)", "Initials")
+                ]
+            ],
+            [24, 130, 24],
+            header=True,
+            blank_rows=8,
+        ),
+        d.p("8. After use", d.h1),
+        _checklist(d, proc.after_use),
+        d.p(f"9. Validation every {proc.validation.interval_days} days", d.h1),
+        d.numbered(proc.validation.steps),
+        d.p("Validation and drill record:", d.h2),
+        d.grid(
+            [[d.p(f"<b>{h}</b>", d.cell) for h in ("Date", "Account", "Result", "Names")]],
+            [28, 60, 40, 50],
+            header=True,
+            blank_rows=4,
+        ),
+        _verification_section(d, inputs, payload),
+    ]
+    return story
+
+
+def _verification_section(d: _Doc, inputs: RunbookInputs, payload: str) -> Any:
+    def cmd(text: str) -> str:
+        return f"<br/><font name='{d.f.mono}' size='9'>{escape(text)}</font><br/>"
+
+    doc, version = escape(inputs.doc_id), escape(inputs.version)
+    steps = [
+        f'Every page shows document {doc}, version {version} and "Page n of N": check that '
+        "no page is missing or comes from another version.",
+        f"Check the date: this copy is valid until <b>{inputs.valid_until:%Y-%m-%d}</b>.",
+        "Scan the QR code on any page (or type the payload below) and run "
+        f"{cmd('breakglass runbook verify-qr PAYLOAD --config CONFIG')}"
+        'It must say "issued by the expected signer" and show this version.',
+        "The content hash printed at the foot of every page must equal the first 16 "
+        "characters of the hash inside the QR payload.",
+        f"For the PDF file, run {cmd('breakglass runbook verify FILE.pdf --config CONFIG')}"
+        "It checks the PDF signature, that nothing was added after signing, the signer and "
+        "the signed manifest FILE.pdf.manifest.json beside the file.",
+        "The signer certificate's SHA-256 fingerprint must be the one below; compare with "
+        f"{cmd('openssl x509 -in CERT.pem -noout -fingerprint -sha256')}",
+    ]
+    wrapped_payload = " ".join(payload[i : i + 48] for i in range(0, len(payload), 48))
+    facts = [
+        ("Signer certificate SHA-256", _group(inputs.signer_fingerprint)),
+        ("Content SHA-256", _group(inputs.content_sha256)),
+        ("QR payload", wrapped_payload),
+    ]
+    # One block: the instructions are useless without the fingerprints beside them.
+    return KeepTogether(
+        [
+            d.p("10. How to verify this runbook", d.h1),
+            d.numbered(steps, markup=True),
+            Spacer(1, 3 * _MM),
+            d.grid(
+                [[d.p(label, d.cell_bold), d.mono_p(value)] for label, value in facts],
+                [44, 134],
+                label_col=True,
+            ),
+        ]
+    )
+
+
+def _qr_modules(payload: str) -> list[list[bool]]:
+    """The QR matrix (error correction M, smallest version that fits), computed once."""
+    code = qrencoder.QRCode(None, qrencoder.QRErrorCorrectLevel.M)
+    code.addData(payload)
+    code.make()
+    return [[bool(cell) for cell in row] for row in code.modules]
+
+
+def _draw_qr(canvas: Any, modules: list[list[bool]], x: float, y: float, size: float) -> None:
+    """Draw the code once as a form XObject, then place it (cheap on every page)."""
+    if not canvas.hasForm(_QR_FORM):
+        canvas.beginForm(_QR_FORM)
+        quiet = 2  # modules of white border
+        box = size / (len(modules) + 2 * quiet)
+        path = canvas.beginPath()
+        for r, row in enumerate(modules):
+            c = 0
+            for dark, run in itertools.groupby(row):
+                count = len(list(run))
+                if dark:
+                    path.rect((c + quiet) * box, size - (r + quiet + 1) * box, count * box, box)
+                c += count
+        canvas.setFillColor(colors.black)
+        canvas.drawPath(path, stroke=0, fill=1)
+        canvas.endForm()
+    canvas.saveState()
+    canvas.translate(x, y)
+    canvas.doForm(_QR_FORM)
+    canvas.restoreState()
+
+
+def _furniture(
+    canvas: Any, page: int, total: int, inputs: RunbookInputs, d: _Doc, qr: list[list[bool]]
+) -> None:
+    """Header and footer of one page (drawn once the page count is known)."""
+
+    canvas.saveState()
+    top = PAGE_H - 10 * _MM
+    _draw_qr(canvas, qr, PAGE_W - MARGIN_X - QR_SIZE + 2 * _MM, PAGE_H - 6 * _MM - QR_SIZE, QR_SIZE)
+    canvas.setFont(d.f.bold, 12)
+    canvas.drawString(MARGIN_X, top, d.f.clean("EMERGENCY ACCESS RUNBOOK")[:60])
+    canvas.setFont(d.f.regular, 10)
+    canvas.drawString(MARGIN_X, top - 14, d.f.clean(inputs.tenant_name)[:70])
+    canvas.drawString(MARGIN_X, top - 28, f"Document {inputs.doc_id}   Version {inputs.version}")
+    canvas.setFont(d.f.bold, 10)
+    canvas.drawString(MARGIN_X, top - 42, f"Valid until {inputs.valid_until:%Y-%m-%d} (UTC)")
+    canvas.setFont(d.f.bold, 11)
+    canvas.drawString(MARGIN_X, top - 58, f"Page {page} of {total}")
+    canvas.setLineWidth(0.8)
+    line_y = PAGE_H - HEADER_H + 2 * _MM
+    canvas.line(MARGIN_X, line_y, PAGE_W - MARGIN_X - QR_SIZE - 1 * _MM, line_y)
+    # Footer.
+    canvas.line(MARGIN_X, FOOTER_H - 2 * _MM, PAGE_W - MARGIN_X, FOOTER_H - 2 * _MM)
+    canvas.setFont(d.f.regular, 8.5)
+    canvas.drawString(
+        MARGIN_X,
+        FOOTER_H - 6 * _MM,
+        f"{inputs.doc_id}  v{inputs.version}  valid until {inputs.valid_until:%Y-%m-%d}",
+    )
+    canvas.drawString(
+        MARGIN_X,
+        FOOTER_H - 10 * _MM,
+        "Signed runbook: verify before use (section 10). Keep in the safe.",
+    )
+    canvas.setFont(d.f.mono, 8.5)
+    canvas.drawRightString(
+        PAGE_W - MARGIN_X, FOOTER_H - 6 * _MM, f"content {inputs.content_sha256[:16]}"
+    )
+    canvas.setFont(d.f.bold, 9)
+    canvas.drawRightString(PAGE_W - MARGIN_X, FOOTER_H - 10 * _MM, f"Page {page} of {total}")
+    canvas.restoreState()
+
+
+class _NumberedCanvas(Canvas):  # type: ignore[misc]
+    """A canvas that holds pages back until it knows N for "page n of N"."""
+
+    def __init__(
+        self, *args: Any, inputs: RunbookInputs, doc: _Doc, qr: list[list[bool]], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self._bg_inputs, self._bg_styles, self._bg_qr = inputs, doc, qr
+        self._pages: list[dict[str, Any]] = []
+
+    def showPage(self) -> None:
+        self._pages.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self) -> None:
+        total = len(self._pages)
+        for number, state in enumerate(self._pages, start=1):
+            self.__dict__.update(state)
+            _furniture(self, number, total, self._bg_inputs, self._bg_styles, self._bg_qr)
+            super().showPage()
+        super().save()
+
+
+def render_pdf(inputs: RunbookInputs, qr_payload: str) -> bytes:
+    """The unsigned PDF: same inputs and payload give the same bytes."""
+
+    d = _Doc(fonts())
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=(PAGE_W, PAGE_H),
+        leftMargin=MARGIN_X,
+        rightMargin=MARGIN_X,
+        topMargin=HEADER_H,
+        bottomMargin=FOOTER_H + 2 * _MM,
+        title=f"{inputs.procedure.title}: {inputs.tenant_name}",
+        author=inputs.organisation,
+        subject=f"{inputs.doc_id} version {inputs.version}; content SHA-256 "
+        f"{inputs.content_sha256}",
+        creator="breakglass runbook build",
+        keywords=[inputs.doc_id, inputs.version],
+        invariant=1,
+        pageCompression=1,
+        lang="en",
+    )
+    qr = _qr_modules(qr_payload)
+    doc.build(
+        _story(d, inputs, qr_payload),
+        canvasmaker=partial(_NumberedCanvas, inputs=inputs, doc=d, qr=qr),
+    )
+    return buffer.getvalue()

@@ -1,0 +1,101 @@
+"""Fault injection: throttling, outages, slow responses and empty pages on demand.
+
+A fault applies to the next ``count`` Graph requests whose decoded path (with its query)
+matches ``path`` (a regular expression, ``re.search``), including requests inside
+``$batch``. Faults come from the scenario's ``faults`` list or ``POST /_sim/faults``.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["Fault", "FaultBook", "parse_fault"]
+
+_STATUSES = frozenset({429, 500, 502, 503, 504})
+_KEYS = frozenset({"path", "status", "count", "retry_after", "delay", "empty_pages"})
+
+
+@dataclass
+class Fault:
+    """One injected misbehaviour; ``remaining`` counts down per matching request."""
+
+    pattern: re.Pattern[str]
+    status: int | None
+    remaining: int
+    retry_after: float | None
+    delay: float
+    empty_pages: bool
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "path": self.pattern.pattern,
+            "status": self.status,
+            "count": self.remaining,
+            "retry_after": self.retry_after,
+            "delay": self.delay,
+            "empty_pages": self.empty_pages,
+        }
+
+
+def parse_fault(spec: Mapping[str, Any]) -> Fault:
+    """Validate a fault object; raises ValueError with a message for the caller."""
+    unknown = set(spec) - _KEYS
+    if unknown:
+        raise ValueError(f"unknown fault key {sorted(unknown)[0]!r} (allowed: {sorted(_KEYS)})")
+    try:
+        pattern = re.compile(str(spec.get("path", ".*")))
+    except re.error as exc:
+        raise ValueError(f"'path' is not a valid regular expression: {exc}") from None
+    status = spec.get("status")
+    if status is not None and status not in _STATUSES:
+        raise ValueError(f"'status' must be one of {sorted(_STATUSES)} or null")
+    count = spec.get("count", 1)
+    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+        raise ValueError("'count' must be a positive integer")
+    retry_after = spec.get("retry_after")
+    if retry_after is not None and (not isinstance(retry_after, int | float) or retry_after < 0):
+        raise ValueError("'retry_after' must be a number of seconds or null")
+    delay = spec.get("delay", 0)
+    if not isinstance(delay, int | float) or delay < 0 or delay > 120:
+        raise ValueError("'delay' must be between 0 and 120 seconds")
+    empty_pages = spec.get("empty_pages", False)
+    if not isinstance(empty_pages, bool):
+        raise ValueError("'empty_pages' must be true or false")
+    if status is None and not delay and not empty_pages:
+        raise ValueError("a fault needs a 'status', a 'delay' or 'empty_pages'")
+    return Fault(pattern, status, count, retry_after, float(delay), empty_pages)
+
+
+class FaultBook:
+    """The active faults, first added first applied; safe to use from many threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._faults: list[Fault] = []
+
+    def add(self, fault: Fault) -> None:
+        with self._lock:
+            self._faults.append(fault)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def active(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [fault.describe() for fault in self._faults]
+
+    def take(self, target: str) -> Fault | None:
+        """The first fault matching ``target``, with one use consumed; None if none."""
+        with self._lock:
+            for fault in self._faults:
+                if fault.pattern.search(target):
+                    fault.remaining -= 1
+                    if fault.remaining <= 0:
+                        self._faults.remove(fault)
+                    return fault
+        return None

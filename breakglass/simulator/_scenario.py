@@ -1,0 +1,305 @@
+"""Scenario files: loading, validation and relative timestamps.
+
+A scenario is a JSON object of verbatim Graph resources keyed by collection (DESIGN §6).
+``load_scenario`` checks its shape and turns every problem into a ``ScenarioError`` that
+names the file, the JSON line/column or the collection and item, and resolves relative
+timestamps (``"-2h"``, ``"+1d"``) against the current UTC time so scenarios stay fresh.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from breakglass.errors import ScenarioError
+from breakglass.simulator._faults import parse_fault
+
+__all__ = [
+    "COLLECTIONS",
+    "LICENSES",
+    "Scenario",
+    "format_time",
+    "load_scenario",
+    "parse_time",
+    "resolve_relative",
+    "resolve_timestamps",
+]
+
+#: Collections that hold a list of resources, each with an ``id``.
+COLLECTIONS: tuple[str, ...] = (
+    "organization",
+    "users",
+    "groups",
+    "conditionalAccessPolicies",
+    "roleDefinitions",
+    "roleAssignments",
+    "roleAssignmentScheduleInstances",
+    "roleEligibilityScheduleInstances",
+    "roleManagementPolicies",
+    "roleManagementPolicyAssignments",
+    "authenticationMethodConfigurations",
+    "signIns",
+    "directoryAudits",
+)
+LICENSES = ("AAD_PREMIUM_P1", "AAD_PREMIUM_P2")
+_OTHER_KEYS = (
+    "authenticationMethods",
+    "breakglass",
+    "licenses",
+    "withheldPermissions",
+    "faults",
+    "app",
+    "description",
+)
+_RELATIVE = re.compile(r"^([+-])(\d+(?:\.\d+)?)([smhdw])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_BREAKGLASS_KEYS = frozenset({"accounts", "exclusion_groups", "allowed_policies"})
+_ACCOUNT_KEYS = frozenset(
+    {"upn", "object_id", "display_name", "custodians", "credential_location", "key_label"}
+)
+
+
+def format_time(moment: datetime) -> str:
+    """Graph's timestamp form: ``YYYY-MM-DDTHH:MM:SSZ`` in UTC."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(text: str) -> datetime | None:
+    """Parse Graph's ISO-8601 forms (up to 7 fractional digits, ``Z``); None if not a time."""
+    match = re.fullmatch(
+        r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?)(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})?", text
+    )
+    if not match:
+        return None
+    base, fraction, zone = match.groups()
+    stamp = base + (f".{fraction[:6].ljust(6, '0')}" if fraction else "")
+    stamp += "+00:00" if zone in (None, "Z") else zone
+    try:
+        return datetime.fromisoformat(stamp).astimezone(UTC)
+    except ValueError:
+        return None
+
+
+def resolve_relative(value: str, now: datetime) -> str | None:
+    """``"-2h"`` → the ISO timestamp two hours before ``now``; None if not relative."""
+    match = _RELATIVE.match(value)
+    if not match:
+        return None
+    sign, amount, unit = match.groups()
+    delta = timedelta(**{_UNITS[unit]: float(amount)})
+    return format_time(now + delta if sign == "+" else now - delta)
+
+
+def resolve_timestamps(node: Any, now: datetime) -> Any:
+    if isinstance(node, str):
+        resolved = resolve_relative(node, now)
+        return node if resolved is None else resolved
+    if isinstance(node, list):
+        return [resolve_timestamps(item, now) for item in node]
+    if isinstance(node, dict):
+        return {key: resolve_timestamps(value, now) for key, value in node.items()}
+    return node
+
+
+@dataclass
+class Scenario:
+    """A loaded, validated scenario: resources with timestamps already resolved."""
+
+    collections: dict[str, list[dict[str, Any]]]
+    authentication_methods: dict[str, list[dict[str, Any]]]
+    breakglass: dict[str, Any] = field(default_factory=dict)
+    licenses: tuple[str, ...] = LICENSES
+    withheld_permissions: tuple[str, ...] = ()
+    faults: list[dict[str, Any]] = field(default_factory=list)
+    app: dict[str, Any] = field(default_factory=dict)
+    source: str = "<dict>"
+    loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def organization(self) -> dict[str, Any]:
+        return self.collections["organization"][0]
+
+    @property
+    def tenant_id(self) -> str:
+        return str(self.organization["id"])
+
+    @property
+    def tenant_name(self) -> str:
+        return str(self.organization.get("displayName") or "Simulated tenant")
+
+    @property
+    def client_id(self) -> str:
+        given = self.app.get("clientId")
+        if given:
+            return str(given)
+        return str(uuid.uuid5(uuid.UUID(self.tenant_id), "breakglass-simulator-app"))
+
+    @property
+    def client_secret(self) -> str | None:
+        secret = self.app.get("clientSecret")
+        return str(secret) if secret else None
+
+    def copy_collections(self) -> dict[str, list[dict[str, Any]]]:
+        return copy.deepcopy(self.collections)
+
+
+def _fail(source: str, where: str, message: str) -> ScenarioError:
+    return ScenarioError(f"{source}: {where}: {message}" if where else f"{source}: {message}")
+
+
+def _read(path_or_dict: Path | str | Mapping[str, Any]) -> tuple[dict[str, Any], str]:
+    if isinstance(path_or_dict, Mapping):
+        return dict(copy.deepcopy(path_or_dict)), "<dict>"
+    path = Path(path_or_dict)
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(f"{source}: scenario file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{source}: cannot read the scenario: {exc}") from None
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ScenarioError(
+            f"{source}: line {exc.lineno} column {exc.colno}: invalid JSON: {exc.msg}"
+        ) from None
+    if not isinstance(raw, dict):
+        raise ScenarioError(f"{source}: the scenario must be a JSON object of collections")
+    return raw, source
+
+
+def _check_items(source: str, name: str, items: Any) -> list[dict[str, Any]]:
+    if not isinstance(items, list):
+        raise _fail(source, name, "must be a list of resources")
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        where = f"{name}[{index}]"
+        if not isinstance(item, dict):
+            raise _fail(source, where, "must be a JSON object")
+        ident = item.get("id")
+        if not isinstance(ident, str) or not ident:
+            raise _fail(source, where, "has no 'id' (every resource needs a string id)")
+        if ident in seen:
+            raise _fail(source, where, f"duplicate id {ident!r}")
+        seen.add(ident)
+    return items
+
+
+def _check_methods(source: str, raw: Any) -> dict[str, list[dict[str, Any]]]:
+    if not isinstance(raw, dict):
+        raise _fail(source, "authenticationMethods", "must be an object: user id → methods")
+    for user_id, methods in raw.items():
+        where = f"authenticationMethods[{user_id!r}]"
+        _check_items(source, where, methods)
+        for index, method in enumerate(methods):
+            if not str(method.get("@odata.type", "")).startswith("#microsoft.graph."):
+                raise _fail(
+                    source,
+                    f"{where}[{index}]",
+                    "needs '@odata.type' like '#microsoft.graph.fido2AuthenticationMethod'",
+                )
+    return raw
+
+
+def _check_breakglass(source: str, raw: Any) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise _fail(source, "breakglass", "must be an object")
+    unknown = set(raw) - _BREAKGLASS_KEYS
+    if unknown:
+        raise _fail(source, "breakglass", f"unknown key {sorted(unknown)[0]!r}")
+    accounts = raw.get("accounts", [])
+    if not isinstance(accounts, list):
+        raise _fail(source, "breakglass.accounts", "must be a list")
+    for index, account in enumerate(accounts):
+        where = f"breakglass.accounts[{index}]"
+        if not isinstance(account, dict):
+            raise _fail(source, where, "must be an object")
+        unknown = set(account) - _ACCOUNT_KEYS
+        if unknown:
+            raise _fail(source, where, f"unknown key {sorted(unknown)[0]!r}")
+        for key in ("upn", "object_id"):
+            if not isinstance(account.get(key), str):
+                raise _fail(source, where, f"needs {key!r}")
+    for key in ("exclusion_groups", "allowed_policies"):
+        value = raw.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise _fail(source, f"breakglass.{key}", "must be a list of ids")
+    return raw
+
+
+def _check_references(source: str, collections: dict[str, list[dict[str, Any]]]) -> None:
+    known = {item["id"] for item in collections["users"]} | {
+        item["id"] for item in collections["groups"]
+    }
+    for index, group in enumerate(collections["groups"]):
+        members = group.get("members", [])
+        if not isinstance(members, list):
+            raise _fail(source, f"groups[{index}].members", "must be a list of object ids")
+        for position, member in enumerate(members):
+            if member not in known:
+                raise _fail(
+                    source,
+                    f"groups[{index}].members[{position}]",
+                    f"{member!r} is neither a user nor a group of this scenario",
+                )
+
+
+def load_scenario(
+    path_or_dict: Path | str | Mapping[str, Any], *, now: datetime | None = None
+) -> Scenario:
+    """Load and validate a scenario file (or an already-parsed mapping)."""
+    raw, source = _read(path_or_dict)
+    allowed = set(COLLECTIONS) | set(_OTHER_KEYS)
+    for key in raw:
+        if key not in allowed:
+            raise _fail(
+                source,
+                "",
+                f"unknown top-level key {key!r} (expected one of {', '.join(sorted(allowed))})",
+            )
+    moment = now or datetime.now(UTC)
+    resolved: dict[str, Any] = resolve_timestamps(raw, moment)
+    collections = {name: _check_items(source, name, resolved.get(name, [])) for name in COLLECTIONS}
+    if not collections["organization"]:
+        raise _fail(source, "organization", "needs one organization (the tenant)")
+    try:
+        uuid.UUID(str(collections["organization"][0]["id"]))
+    except ValueError:
+        raise _fail(source, "organization[0].id", "must be the tenant id (a GUID)") from None
+    _check_references(source, collections)
+    licenses = resolved.get("licenses", list(LICENSES))
+    if not isinstance(licenses, list) or any(lic not in LICENSES for lic in licenses):
+        raise _fail(source, "licenses", f"must be a list drawn from {list(LICENSES)}")
+    withheld = resolved.get("withheldPermissions", [])
+    if not isinstance(withheld, list) or not all(isinstance(p, str) for p in withheld):
+        raise _fail(source, "withheldPermissions", "must be a list of permission names")
+    faults = resolved.get("faults", [])
+    if not isinstance(faults, list) or not all(isinstance(f, dict) for f in faults):
+        raise _fail(source, "faults", "must be a list of fault objects")
+    for index, spec in enumerate(faults):
+        try:
+            parse_fault(spec)
+        except ValueError as exc:
+            raise _fail(source, f"faults[{index}]", str(exc)) from None
+    app = resolved.get("app", {})
+    if not isinstance(app, dict):
+        raise _fail(source, "app", "must be an object like {'clientId': ..., 'clientSecret': ...}")
+    return Scenario(
+        collections=collections,
+        authentication_methods=_check_methods(source, resolved.get("authenticationMethods", {})),
+        breakglass=_check_breakglass(source, resolved.get("breakglass", {})),
+        licenses=tuple(licenses),
+        withheld_permissions=tuple(withheld),
+        faults=faults,
+        app=app,
+        source=source,
+        loaded_at=moment,
+    )
