@@ -28,9 +28,21 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
+
+def _mount_runbook_commands() -> None:
+    from breakglass.runbook.commands import keys_app, runbook_app
+
+    app.add_typer(runbook_app, name="runbook", help="Build and verify signed offline runbooks.")
+    app.add_typer(keys_app, name="keys", help="Create the runbook signing key and certificate.")
+
+
+_mount_runbook_commands()
+
 ConfigOpt = Annotated[
     Path | None,
-    typer.Option("--config", "-c", help="Config file (default: $BREAKGLASS_CONFIG or ./breakglass.toml)."),
+    typer.Option(
+        "--config", "-c", help="Config file (default: $BREAKGLASS_CONFIG or ./breakglass.toml)."
+    ),
 ]
 SEVERITIES = ("critical", "high", "medium", "low", "info", "none")
 
@@ -65,9 +77,15 @@ def _root(
 @app.command()
 def check(
     config: ConfigOpt = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="table, json, sarif, csv, junit.")] = "table",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report here.")] = None,
-    fail_on: Annotated[str, typer.Option(help="Exit 3 on a failure at or above this severity (or 'none').")] = "high",
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="table, json, sarif, csv, junit.")
+    ] = "table",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the report here.")
+    ] = None,
+    fail_on: Annotated[
+        str, typer.Option(help="Exit 3 on a failure at or above this severity (or 'none').")
+    ] = "high",
     store: Annotated[bool, typer.Option(help="Store the run (needed for drift).")] = True,
 ) -> None:
     """Check the emergency accounts and the tenant around them; report findings."""
@@ -128,7 +146,9 @@ def _check_exit(run: object, fail_on: str) -> ExitCode:
 def simulate(
     scenario: Annotated[Path, typer.Option(help="Scenario JSON file (see DESIGN §6).")],
     port: Annotated[int, typer.Option(help="Graph port (0 = any free port).")] = 0,
-    config_out: Annotated[Path | None, typer.Option(help="Write a config pointing at the simulator.")] = None,
+    config_out: Annotated[
+        Path | None, typer.Option(help="Write a config pointing at the simulator.")
+    ] = None,
 ) -> None:
     """Serve a simulated Entra tenant over HTTP until stopped."""
     from breakglass.errors import ScenarioError
@@ -142,7 +162,9 @@ def simulate(
 
 @app.command()
 def demo(
-    workdir: Annotated[Path, typer.Option(help="Where the demo keeps its config and database.")] = Path("breakglass-demo"),
+    workdir: Annotated[
+        Path, typer.Option(help="Where the demo keeps its config and database.")
+    ] = Path("breakglass-demo"),
 ) -> None:
     """Run the whole product against the built-in simulated tenant."""
     from breakglass.demo import run_demo
@@ -191,7 +213,10 @@ def permissions(config: ConfigOpt = None) -> None:
     if problem:
         fail(f"could not read the granted permissions: {problem}", ExitCode.INCOMPLETE)
     if granted is None and (config is not None):
-        fail("the access token carries no 'roles' claim; cannot tell what is granted", ExitCode.INCOMPLETE)
+        fail(
+            "the access token carries no 'roles' claim; cannot tell what is granted",
+            ExitCode.INCOMPLETE,
+        )
     if missing:
         fail(f"missing: {', '.join(missing)}", ExitCode.INCOMPLETE)
 

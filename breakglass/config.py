@@ -17,7 +17,7 @@ import tomllib
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from uuid import UUID
 
 from pydantic import (
@@ -86,9 +86,9 @@ class CredentialKind(StrEnum):
     CERTIFICATE = "certificate"
     MANAGED_IDENTITY = "managed_identity"
     WORKLOAD_IDENTITY = "workload_identity"
-    CLIENT_SECRET = "client_secret"
+    CLIENT_SECRET = "client_secret"  # noqa: S105 - a credential kind, not a secret
     AZURE_CLI = "azure_cli"
-    STATIC_TOKEN = "static_token"
+    STATIC_TOKEN = "static_token"  # noqa: S105 - a credential kind, not a secret
 
 
 class _Strict(BaseModel):

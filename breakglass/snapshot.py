@@ -249,9 +249,7 @@ class TenantSnapshot:
     ca_policies: tuple[CaPolicy, ...] = ()
     groups: Mapping[str, Group] = field(default_factory=frozen_mapping)
     pim_policies: tuple[PimPolicy, ...] = ()
-    method_configurations: Mapping[str, MethodConfiguration] = field(
-        default_factory=frozen_mapping
-    )
+    method_configurations: Mapping[str, MethodConfiguration] = field(default_factory=frozen_mapping)
     #: Users found by discovery (BG-023) and principals named by other collections.
     other_users: Mapping[str, UserInfo] = field(default_factory=frozen_mapping)
     #: Transitive memberships (groups, roles) of ``other_users``.

@@ -68,10 +68,13 @@ def _merge_toml(path: Path, overrides: dict[str, Any]) -> None:
     path.chmod(0o600)
 
 
-def findings_for(run: CheckRun | list[Finding], check_id: str, resource_id: str | None = None) -> list[Finding]:
+def findings_for(
+    run: CheckRun | list[Finding], check_id: str, resource_id: str | None = None
+) -> list[Finding]:
     items = run.findings if isinstance(run, CheckRun) else run
     return [
-        f for f in items
+        f
+        for f in items
         if f.check_id == check_id and (resource_id is None or f.resource.id == resource_id)
     ]
 

@@ -113,13 +113,26 @@ SENSITIVE = {
 }
 
 
-def pim_policy(role_id: str, *, hours: int = 4, justification: bool = True, mfa: bool = True,
-               approval: bool = True) -> dict[str, Any]:
+def pim_policy(
+    role_id: str,
+    *,
+    hours: int = 4,
+    justification: bool = True,
+    mfa: bool = True,
+    approval: bool = True,
+) -> dict[str, Any]:
     """A PIM role management policy with activation (EndUser/Assignment) rules."""
     pid = f"DirectoryRole_{TENANT_ID}_{role_id}"
-    target = {"caller": "EndUser", "operations": ["all"], "level": "Assignment",
-              "inheritableSettings": [], "enforcedSettings": []}
-    enabled = [r for r, on in (("MultiFactorAuthentication", mfa), ("Justification", justification)) if on]
+    target = {
+        "caller": "EndUser",
+        "operations": ["all"],
+        "level": "Assignment",
+        "inheritableSettings": [],
+        "enforcedSettings": [],
+    }
+    enabled = [
+        r for r, on in (("MultiFactorAuthentication", mfa), ("Justification", justification)) if on
+    ]
     return {
         "id": pid,
         "displayName": "DirectoryRole",
@@ -129,16 +142,31 @@ def pim_policy(role_id: str, *, hours: int = 4, justification: bool = True, mfa:
         "scopeType": "DirectoryRole",
         "lastModifiedDateTime": None,
         "rules": [
-            {"@odata.type": "#microsoft.graph.unifiedRoleManagementPolicyExpirationRule",
-             "id": "Expiration_EndUser_Assignment", "isExpirationRequired": True,
-             "maximumDuration": f"PT{hours}H", "target": target},
-            {"@odata.type": "#microsoft.graph.unifiedRoleManagementPolicyEnablementRule",
-             "id": "Enablement_EndUser_Assignment", "enabledRules": enabled, "target": target},
-            {"@odata.type": "#microsoft.graph.unifiedRoleManagementPolicyApprovalRule",
-             "id": "Approval_EndUser_Assignment", "target": target,
-             "setting": {"isApprovalRequired": approval, "isApprovalRequiredForExtension": False,
-                         "isRequestorJustificationRequired": True, "approvalMode": "SingleStage",
-                         "approvalStages": []}},
+            {
+                "@odata.type": "#microsoft.graph.unifiedRoleManagementPolicyExpirationRule",
+                "id": "Expiration_EndUser_Assignment",
+                "isExpirationRequired": True,
+                "maximumDuration": f"PT{hours}H",
+                "target": target,
+            },
+            {
+                "@odata.type": "#microsoft.graph.unifiedRoleManagementPolicyEnablementRule",
+                "id": "Enablement_EndUser_Assignment",
+                "enabledRules": enabled,
+                "target": target,
+            },
+            {
+                "@odata.type": "#microsoft.graph.unifiedRoleManagementPolicyApprovalRule",
+                "id": "Approval_EndUser_Assignment",
+                "target": target,
+                "setting": {
+                    "isApprovalRequired": approval,
+                    "isApprovalRequiredForExtension": False,
+                    "isRequestorJustificationRequired": True,
+                    "approvalMode": "SingleStage",
+                    "approvalStages": [],
+                },
+            },
         ],
     }
 
@@ -150,17 +178,29 @@ def healthy_tenant() -> dict[str, Any]:
         (BG2, "bg2@contoso.onmicrosoft.com", "Safe B, DR site"),
     ]
     users = [user(oid, upn) for oid, upn, _ in accounts]
-    users.append(user(ADMIN, "alice@contoso.com", assignedLicenses=[{"skuId": gid(), "disabledPlans": []}]))
+    users.append(
+        user(ADMIN, "alice@contoso.com", assignedLicenses=[{"skuId": gid(), "disabledPlans": []}])
+    )
     return {
         "organization": [
             {
                 "id": TENANT_ID,
                 "displayName": "Contoso",
                 "verifiedDomains": [
-                    {"name": "contoso.onmicrosoft.com", "isInitial": True, "isDefault": False,
-                     "type": "Managed", "capabilities": "Email, OfficeCommunicationsOnline"},
-                    {"name": "contoso.com", "isInitial": False, "isDefault": True,
-                     "type": "Managed", "capabilities": "Email"},
+                    {
+                        "name": "contoso.onmicrosoft.com",
+                        "isInitial": True,
+                        "isDefault": False,
+                        "type": "Managed",
+                        "capabilities": "Email, OfficeCommunicationsOnline",
+                    },
+                    {
+                        "name": "contoso.com",
+                        "isInitial": False,
+                        "isDefault": True,
+                        "type": "Managed",
+                        "capabilities": "Email",
+                    },
                 ],
             }
         ],
@@ -187,16 +227,28 @@ def healthy_tenant() -> dict[str, Any]:
         ],
         "roleManagementPolicies": [pim_policy(rid) for rid in SENSITIVE],
         "roleManagementPolicyAssignments": [
-            {"id": f"DirectoryRole_{TENANT_ID}_{rid}_{rid}", "policyId": f"DirectoryRole_{TENANT_ID}_{rid}",
-             "roleDefinitionId": rid, "scopeId": "/", "scopeType": "DirectoryRole"}
+            {
+                "id": f"DirectoryRole_{TENANT_ID}_{rid}_{rid}",
+                "policyId": f"DirectoryRole_{TENANT_ID}_{rid}",
+                "roleDefinitionId": rid,
+                "scopeId": "/",
+                "scopeType": "DirectoryRole",
+            }
             for rid in SENSITIVE
         ],
         "authenticationMethodConfigurations": [
-            {"@odata.type": "#microsoft.graph.fido2AuthenticationMethodConfiguration", "id": "Fido2",
-             "state": "enabled", "isSelfServiceRegistrationAllowed": True, "isAttestationEnforced": True,
-             "excludeTargets": [],
-             "keyRestrictions": {"isEnforced": False, "enforcementType": "block", "aaGuids": []},
-             "includeTargets": [{"targetType": "group", "id": "all_users", "isRegistrationRequired": False}]}
+            {
+                "@odata.type": "#microsoft.graph.fido2AuthenticationMethodConfiguration",
+                "id": "Fido2",
+                "state": "enabled",
+                "isSelfServiceRegistrationAllowed": True,
+                "isAttestationEnforced": True,
+                "excludeTargets": [],
+                "keyRestrictions": {"isEnforced": False, "enforcementType": "block", "aaGuids": []},
+                "includeTargets": [
+                    {"targetType": "group", "id": "all_users", "isRegistrationRequired": False}
+                ],
+            }
         ],
         "roleAssignments": [
             {"id": gid(), "principalId": p, "roleDefinitionId": GA, "directoryScopeId": "/"}
@@ -204,18 +256,35 @@ def healthy_tenant() -> dict[str, Any]:
         ],
         "roleAssignmentScheduleInstances": [active_ga(BG1), active_ga(BG2)],
         "roleEligibilityScheduleInstances": [
-            {"id": gid(), "principalId": ADMIN, "roleDefinitionId": GA, "directoryScopeId": "/",
-             "startDateTime": "-100d", "endDateTime": None, "memberType": "Direct",
-             "roleEligibilityScheduleId": gid()}
+            {
+                "id": gid(),
+                "principalId": ADMIN,
+                "roleDefinitionId": GA,
+                "directoryScopeId": "/",
+                "startDateTime": "-100d",
+                "endDateTime": None,
+                "memberType": "Direct",
+                "roleEligibilityScheduleId": gid(),
+            }
         ],
         "conditionalAccessPolicies": [],
         "signIns": [],
         "directoryAudits": [],
         "breakglass": {
             "accounts": [
-                {"upn": upn, "object_id": oid, "display_name": upn.split("@")[0],
-                 "credential_location": loc,
-                 "custodians": [{"name": "Dana Custodian", "email": "dana@contoso.com", "phone": "+1 555 0100"}]}
+                {
+                    "upn": upn,
+                    "object_id": oid,
+                    "display_name": upn.split("@")[0],
+                    "credential_location": loc,
+                    "custodians": [
+                        {
+                            "name": "Dana Custodian",
+                            "email": "dana@contoso.com",
+                            "phone": "+1 555 0100",
+                        }
+                    ],
+                }
                 for oid, upn, loc in accounts
             ],
             "exclusion_groups": [EXCLUSION_GROUP],

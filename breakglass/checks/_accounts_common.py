@@ -34,9 +34,7 @@ class AccountView:
     resource: Resource
 
 
-def each_account(
-    ctx: CheckContext, emit: Emit, *needs: str
-) -> Iterator[AccountView | Finding]:
+def each_account(ctx: CheckContext, emit: Emit, *needs: str) -> Iterator[AccountView | Finding]:
     """Per declared account: a view when ``needs`` were read, else the error/skip finding.
 
     ``needs`` are per-account collections (``signInActivity``, ``methods``, ``memberOf``);
@@ -49,7 +47,9 @@ def each_account(
         resource = account_resource(declared, data)
         status = ctx.snapshot.status_of(f"user:{oid}")
         if data is None or not status.complete:
-            yield emit.error(resource, f"{declared.upn}: {describe_incomplete(status, _WHAT['user'])}")
+            yield emit.error(
+                resource, f"{declared.upn}: {describe_incomplete(status, _WHAT['user'])}"
+            )
             continue
         if data.user is None:
             yield emit.skipped(

@@ -18,8 +18,12 @@ from breakglass.config import GLOBAL_ADMIN
 
 __all__ = ["PERSON_BOUND_METHODS", "PHISHING_RESISTANT_METHODS"]
 
-LEARN_EA = "https://learn.microsoft.com/entra/identity/role-based-access-control/security-emergency-access"
-LEARN_METHODS = "https://learn.microsoft.com/entra/identity/authentication/concept-authentication-methods"
+LEARN_EA = (
+    "https://learn.microsoft.com/entra/identity/role-based-access-control/security-emergency-access"
+)
+LEARN_METHODS = (
+    "https://learn.microsoft.com/entra/identity/authentication/concept-authentication-methods"
+)
 LEARN_PIM_PLAN = "https://learn.microsoft.com/entra/id-governance/privileged-identity-management/pim-deployment-plan"
 LEARN_MFA = "https://learn.microsoft.com/entra/identity/authentication/concept-mandatory-multifactor-authentication"
 
@@ -71,7 +75,9 @@ def bg001_exists_enabled(ctx: CheckContext, emit: Emit) -> Iterator[Finding]:
         status = ctx.snapshot.status_of(f"user:{declared.object_id}")
         resource = Resource("user", declared.object_id, declared.upn)
         if data is None or not status.complete:
-            yield emit.error(resource, f"{declared.upn}: {describe_incomplete(status, 'the user object')}")
+            yield emit.error(
+                resource, f"{declared.upn}: {describe_incomplete(status, 'the user object')}"
+            )
         elif data.user is None:
             yield emit.failed(
                 resource, f"{declared.upn} ({declared.object_id}) does not exist in the tenant"
@@ -155,14 +161,28 @@ _MEMBER_TYPES = frozenset({"Direct", "Group", "Inherited"})
 
 def _ga_finding(ctx: CheckContext, emit: Emit, view: AccountView) -> Finding:
     oid, upn = view.declared.object_id, view.declared.upn
-    mine = [i for i in ctx.snapshot.active_roles
-            if i.principal_id == oid and role_template(ctx, i) == GLOBAL_ADMIN]
-    good = [i for i in mine if i.directory_scope_id == "/" and i.end is None
-            and i.assignment_type == "Assigned" and i.member_type == "Direct"]
+    mine = [
+        i
+        for i in ctx.snapshot.active_roles
+        if i.principal_id == oid and role_template(ctx, i) == GLOBAL_ADMIN
+    ]
+    good = [
+        i
+        for i in mine
+        if i.directory_scope_id == "/"
+        and i.end is None
+        and i.assignment_type == "Assigned"
+        and i.member_type == "Direct"
+    ]
     if good:
-        return emit.passed(view.resource, f"{upn} holds Global Administrator permanently and directly")
-    unknown = [i for i in mine if i.assignment_type not in _ASSIGNMENT_TYPES
-               or i.member_type not in _MEMBER_TYPES]
+        return emit.passed(
+            view.resource, f"{upn} holds Global Administrator permanently and directly"
+        )
+    unknown = [
+        i
+        for i in mine
+        if i.assignment_type not in _ASSIGNMENT_TYPES or i.member_type not in _MEMBER_TYPES
+    ]
     if unknown:
         return emit.error(
             view.resource,
@@ -170,8 +190,11 @@ def _ga_finding(ctx: CheckContext, emit: Emit, view: AccountView) -> Finding:
             "assignmentType or memberType is missing or unknown; cannot tell whether it is permanent",
         )
     groups = {g.id for g in view.data.member_of or () if g.kind == "group"}
-    via_group = [i for i in ctx.snapshot.active_roles
-                 if i.principal_id in groups and role_template(ctx, i) == GLOBAL_ADMIN]
+    via_group = [
+        i
+        for i in ctx.snapshot.active_roles
+        if i.principal_id in groups and role_template(ctx, i) == GLOBAL_ADMIN
+    ]
     reasons: list[str] = []
     for inst in mine:
         if inst.member_type != "Direct":
@@ -184,8 +207,11 @@ def _ga_finding(ctx: CheckContext, emit: Emit, view: AccountView) -> Finding:
             reasons.append(f"scoped to {inst.directory_scope_id}, not the whole tenant")
     if via_group:
         reasons.append("held only through group membership")
-    eligible = [i for i in ctx.snapshot.eligible_roles
-                if i.principal_id == oid and role_template(ctx, i) == GLOBAL_ADMIN]
+    eligible = [
+        i
+        for i in ctx.snapshot.eligible_roles
+        if i.principal_id == oid and role_template(ctx, i) == GLOBAL_ADMIN
+    ]
     if eligible and not mine:
         reasons.append("only eligible through PIM (must be activated, which may be what is broken)")
     if not reasons:
@@ -206,7 +232,10 @@ def _ga_finding(ctx: CheckContext, emit: Emit, view: AccountView) -> Finding:
         remediation="Assign Global Administrator to the account directly as an active, permanent "
         "assignment at tenant scope (/), not eligible and not through a group.",
         references=(LEARN_EA, LEARN_PIM_PLAN),
-        permissions=("RoleAssignmentSchedule.Read.Directory", "RoleEligibilitySchedule.Read.Directory"),
+        permissions=(
+            "RoleAssignmentSchedule.Read.Directory",
+            "RoleEligibilitySchedule.Read.Directory",
+        ),
     )
 )
 def bg004_permanent_ga(ctx: CheckContext, emit: Emit) -> Iterator[Finding]:
@@ -289,7 +318,10 @@ def bg006_no_person_bound(ctx: CheckContext, emit: Emit) -> Iterator[Finding]:
                 unknown.append(method.odata_type)
         upn = view.declared.upn
         if bad:
-            yield emit.failed(view.resource, f"{upn} has person-bound or weak methods: {', '.join(sorted(set(bad)))}")
+            yield emit.failed(
+                view.resource,
+                f"{upn} has person-bound or weak methods: {', '.join(sorted(set(bad)))}",
+            )
         elif unknown:
             yield emit.error(
                 view.resource,
@@ -368,8 +400,7 @@ def bg008_rotated_after_use(ctx: CheckContext, emit: Emit) -> Iterator[Finding]:
         activity = view.data.sign_in_activity
         last_use = activity.last_successful_sign_in if activity else None
         changes = [view.user.last_password_change] + [
-            m.created for m in view.data.methods or ()
-            if m.short_type in PHISHING_RESISTANT_METHODS
+            m.created for m in view.data.methods or () if m.short_type in PHISHING_RESISTANT_METHODS
         ]
         known = [c for c in changes if c is not None]
         if last_use is None:
@@ -431,7 +462,9 @@ def bg009_validated(ctx: CheckContext, emit: Emit) -> Iterator[Finding]:
         latest = max([d for d in (last_use, drill_at) if d is not None], default=None)
         if latest is not None and latest >= cutoff:
             how = "drill" if latest == drill_at else "successful sign-in"
-            yield emit.passed(view.resource, f"{upn}: last {how} {_fmt(latest)}, within {days} days")
+            yield emit.passed(
+                view.resource, f"{upn}: last {how} {_fmt(latest)}, within {days} days"
+            )
         else:
             yield emit.failed(
                 view.resource,

@@ -26,7 +26,9 @@ from breakglass.snapshot import CaPolicy, DirectoryObjectRef
 __all__ = ["affecting_policy_fingerprints"]
 
 LEARN_EXCLUDE = "https://learn.microsoft.com/entra/identity/conditional-access/concept-conditional-access-users-groups"
-LEARN_EA = "https://learn.microsoft.com/entra/identity/role-based-access-control/security-emergency-access"
+LEARN_EA = (
+    "https://learn.microsoft.com/entra/identity/role-based-access-control/security-emergency-access"
+)
 _STATE_WORDS = {
     "enabled": "enabled",
     "enabledForReportingButNotEnforced": "report-only",
@@ -34,8 +36,12 @@ _STATE_WORDS = {
 }
 
 
-def _ca_user(ctx: CheckContext, user_id: str, user_type: str | None,
-             member_of: tuple[DirectoryObjectRef, ...]) -> CaUser:
+def _ca_user(
+    ctx: CheckContext,
+    user_id: str,
+    user_type: str | None,
+    member_of: tuple[DirectoryObjectRef, ...],
+) -> CaUser:
     groups = frozenset(g.id for g in member_of if g.kind == "group")
     roles = active_role_templates(
         user_id, groups, ctx.snapshot.active_roles, lambda i: role_template(ctx, i), now=ctx.now
@@ -60,28 +66,44 @@ def _policy_resource(policy: CaPolicy) -> Resource:
 
 def _describe(policy: CaPolicy) -> str:
     state = _STATE_WORDS.get(policy.state or "", policy.state or "unknown state")
-    effect = "blocks" if policy.blocks else (
-        "requires " + ", ".join(policy.built_in_controls) if policy.built_in_controls else
-        (f"requires {policy.authentication_strength}" if policy.authentication_strength else "session controls")
+    effect = (
+        "blocks"
+        if policy.blocks
+        else (
+            "requires " + ", ".join(policy.built_in_controls)
+            if policy.built_in_controls
+            else (
+                f"requires {policy.authentication_strength}"
+                if policy.authentication_strength
+                else "session controls"
+            )
+        )
     )
     return f"{state}, {effect}"
 
 
-def _account_users(
-    ctx: CheckContext, emit: Emit
-) -> Iterator[tuple[Resource, CaUser | Finding]]:
+def _account_users(ctx: CheckContext, emit: Emit) -> Iterator[tuple[Resource, CaUser | Finding]]:
     for declared in ctx.settings.accounts:
         oid = declared.object_id
         data = ctx.snapshot.accounts.get(oid)
         resource = Resource("user", oid, declared.upn)
-        for key, what in ((f"user:{oid}", "the user object"), (f"memberOf:{oid}", "the group memberships")):
+        for key, what in (
+            (f"user:{oid}", "the user object"),
+            (f"memberOf:{oid}", "the group memberships"),
+        ):
             status = ctx.snapshot.status_of(key)
             if not status.complete:
-                yield resource, emit.error(resource, f"{declared.upn}: {describe_incomplete(status, what)}")
+                yield (
+                    resource,
+                    emit.error(resource, f"{declared.upn}: {describe_incomplete(status, what)}"),
+                )
                 break
         else:
             if data is None or data.user is None:
-                yield resource, emit.skipped(resource, f"{declared.upn} does not exist (see BG-001)")
+                yield (
+                    resource,
+                    emit.skipped(resource, f"{declared.upn} does not exist (see BG-001)"),
+                )
             else:
                 yield resource, _ca_user(ctx, oid, data.user.user_type, data.member_of or ())
 
@@ -104,7 +126,9 @@ def _account_users(
 def bg020_excluded_from_ca(ctx: CheckContext, emit: Emit) -> Iterator[Finding]:
     status = ctx.snapshot.status_of("caPolicies")
     if not status.complete:
-        yield emit.error(tenant_resource(ctx), describe_incomplete(status, "Conditional Access policies"))
+        yield emit.error(
+            tenant_resource(ctx), describe_incomplete(status, "Conditional Access policies")
+        )
         return
     active_status = ctx.snapshot.status_of("activeRoles")
     names = _names(ctx)
@@ -118,33 +142,53 @@ def bg020_excluded_from_ca(ctx: CheckContext, emit: Emit) -> Iterator[Finding]:
             related = [_policy_resource(policy)]
             title = f"'{policy.display_name}'"
             if policy.unknown:
-                yield emit.error(resource, f"{upn}: policy {title} has values breakglass does not know "
-                                 f"({', '.join(policy.unknown)}); cannot tell whether it locks the account out",
-                                 related=related)
+                yield emit.error(
+                    resource,
+                    f"{upn}: policy {title} has values breakglass does not know "
+                    f"({', '.join(policy.unknown)}); cannot tell whether it locks the account out",
+                    related=related,
+                )
                 continue
             result = applicability(policy, user, names=names)
             if result.unknown:
-                yield emit.error(resource, f"{upn}: cannot tell whether {title} applies: {result.reason}",
-                                 related=related)
+                yield emit.error(
+                    resource,
+                    f"{upn}: cannot tell whether {title} applies: {result.reason}",
+                    related=related,
+                )
                 continue
             if policy.include_roles and not active_status.complete and not result.applies:
-                yield emit.error(resource, f"{upn}: {title} targets roles, but active role assignments "
-                                 "could not be read", related=related)
+                yield emit.error(
+                    resource,
+                    f"{upn}: {title} targets roles, but active role assignments could not be read",
+                    related=related,
+                )
                 continue
             yield _bg020_finding(emit, resource, policy, result, allowed, related)
 
 
-def _bg020_finding(emit: Emit, resource: Resource, policy: CaPolicy, result: Applicability,
-                   allowed: set[str], related: list[Resource]) -> Finding:
+def _bg020_finding(
+    emit: Emit,
+    resource: Resource,
+    policy: CaPolicy,
+    result: Applicability,
+    allowed: set[str],
+    related: list[Resource],
+) -> Finding:
     upn, title = resource.name, f"'{policy.display_name}'"
     if policy.state == "disabled":
         note = " (it would apply if enabled)" if result.matches else ""
         return emit.passed(resource, f"{title} is disabled and not enforced{note}", related=related)
     if not result.applies:
-        return emit.passed(resource, f"{upn} is not subject to {title}: {result.reason}", related=related)
+        return emit.passed(
+            resource, f"{upn} is not subject to {title}: {result.reason}", related=related
+        )
     if policy.id in allowed:
-        return emit.passed(resource, f"{title} applies to {upn} and is an allowed policy ({_describe(policy)})",
-                           related=related)
+        return emit.passed(
+            resource,
+            f"{title} applies to {upn} and is an allowed policy ({_describe(policy)})",
+            related=related,
+        )
     conditional = " when an app requests its authentication context" if result.conditional else ""
     return emit.failed(
         resource,
@@ -175,14 +219,19 @@ def bg023_undeclared(ctx: CheckContext, emit: Emit) -> Iterator[Finding]:
         return
     enabled = [p for p in ctx.snapshot.ca_policies if p.state == "enabled"]
     if not any("All" in p.include_users for p in enabled):
-        yield emit.passed(tenant, "no enabled policy targets all users, so no exclusion can "
-                          "exempt a user from all of them")
+        yield emit.passed(
+            tenant,
+            "no enabled policy targets all users, so no exclusion can "
+            "exempt a user from all of them",
+        )
         return
     names = _names(ctx)
     flagged = 0
     for key, st in ctx.snapshot.status.items():
         if key.startswith(("candidate:", "candidateMemberOf:", "members:")) and not st.complete:
-            yield emit.error(tenant, describe_incomplete(st, key.split(":", 1)[0] + " " + key.split(":", 1)[1]))
+            yield emit.error(
+                tenant, describe_incomplete(st, key.split(":", 1)[0] + " " + key.split(":", 1)[1])
+            )
     for uid, user in ctx.snapshot.other_users.items():
         if user.user_type == "Guest" or user.account_enabled is False:
             continue
@@ -202,17 +251,31 @@ def bg023_undeclared(ctx: CheckContext, emit: Emit) -> Iterator[Finding]:
             f"(excluded by {', '.join(how) or 'their conditions'}) but is not a declared emergency account",
         )
     if not flagged:
-        yield emit.passed(tenant, f"no undeclared user is exempt from every enabled policy "
-                          f"({len(ctx.snapshot.other_users)} excluded users examined)")
+        yield emit.passed(
+            tenant,
+            f"no undeclared user is exempt from every enabled policy "
+            f"({len(ctx.snapshot.other_users)} excluded users examined)",
+        )
 
 
 def _fingerprint(policy: CaPolicy) -> str:
     relevant = {
         "state": policy.state,
-        "users": [policy.include_users, policy.exclude_users, policy.include_groups,
-                  policy.exclude_groups, policy.include_roles, policy.exclude_roles,
-                  policy.include_guests, policy.exclude_guests],
-        "grant": [sorted(policy.built_in_controls), policy.grant_operator, policy.authentication_strength],
+        "users": [
+            policy.include_users,
+            policy.exclude_users,
+            policy.include_groups,
+            policy.exclude_groups,
+            policy.include_roles,
+            policy.exclude_roles,
+            policy.include_guests,
+            policy.exclude_guests,
+        ],
+        "grant": [
+            sorted(policy.built_in_controls),
+            policy.grant_operator,
+            policy.authentication_strength,
+        ],
     }
     return hashlib.sha256(json.dumps(relevant, sort_keys=True, default=list).encode()).hexdigest()
 
@@ -230,7 +293,9 @@ def affecting_policy_fingerprints(ctx: CheckContext) -> dict[str, dict[str, Any]
     return out
 
 
-_SILENT = Emit(CheckMeta(id="BG-024", title="", severity=Severity.INFO, rationale="", remediation=""))
+_SILENT = Emit(
+    CheckMeta(id="BG-024", title="", severity=Severity.INFO, rationale="", remediation="")
+)
 
 
 @register(
@@ -254,8 +319,11 @@ def bg024_ca_drift(ctx: CheckContext, emit: Emit) -> Iterator[Finding]:
         return
     current = affecting_policy_fingerprints(ctx)
     if ctx.previous_facts is None or "ca_affecting" not in ctx.previous_facts:
-        yield emit.passed(tenant, f"first run: baseline of {len(current)} policies affecting the "
-                          "emergency accounts recorded")
+        yield emit.passed(
+            tenant,
+            f"first run: baseline of {len(current)} policies affecting the "
+            "emergency accounts recorded",
+        )
         return
     previous: dict[str, dict[str, Any]] = ctx.previous_facts["ca_affecting"]
     changes = 0
@@ -264,18 +332,27 @@ def bg024_ca_drift(ctx: CheckContext, emit: Emit) -> Iterator[Finding]:
         resource = Resource("policy", pid, now_fp["name"])
         if before is None:
             changes += 1
-            yield emit.failed(resource, f"policy '{now_fp['name']}' now affects the emergency accounts "
-                              "(added, or its users changed to include them) since the previous run")
+            yield emit.failed(
+                resource,
+                f"policy '{now_fp['name']}' now affects the emergency accounts "
+                "(added, or its users changed to include them) since the previous run",
+            )
         elif before["fingerprint"] != now_fp["fingerprint"]:
             changes += 1
-            yield emit.failed(resource, f"policy '{now_fp['name']}' changed its users, state or grant "
-                              "conditions since the previous run")
+            yield emit.failed(
+                resource,
+                f"policy '{now_fp['name']}' changed its users, state or grant "
+                "conditions since the previous run",
+            )
     for pid, before in previous.items():
         if pid not in current:
             changes += 1
-            yield emit.failed(Resource("policy", pid, before.get("name")),
-                              f"policy '{before.get('name')}' no longer affects the emergency accounts "
-                              "(deleted, or its users changed) since the previous run")
+            yield emit.failed(
+                Resource("policy", pid, before.get("name")),
+                f"policy '{before.get('name')}' no longer affects the emergency accounts "
+                "(deleted, or its users changed) since the previous run",
+            )
     if not changes:
-        yield emit.passed(tenant, f"no change to the {len(current)} policies affecting the emergency accounts")
-
+        yield emit.passed(
+            tenant, f"no change to the {len(current)} policies affecting the emergency accounts"
+        )

@@ -16,7 +16,9 @@ from breakglass.checks._registry import Emit, register
 __all__ = ["exclusion_group_ids"]
 
 LEARN_EXCLUDE = "https://learn.microsoft.com/entra/identity/conditional-access/concept-conditional-access-users-groups"
-LEARN_ROLE_GROUPS = "https://learn.microsoft.com/entra/identity/role-based-access-control/groups-concept"
+LEARN_ROLE_GROUPS = (
+    "https://learn.microsoft.com/entra/identity/role-based-access-control/groups-concept"
+)
 
 
 def exclusion_group_ids(ctx: CheckContext) -> list[str]:
@@ -67,7 +69,9 @@ def bg021_protected_groups(ctx: CheckContext, emit: Emit) -> Iterator[Finding]:
         elif group is None:
             yield emit.failed(resource, f"the declared exclusion group {gid} does not exist")
         elif group.is_assignable_to_role is None:
-            yield emit.error(resource, f"Graph did not say whether '{group.display_name}' is role-assignable")
+            yield emit.error(
+                resource, f"Graph did not say whether '{group.display_name}' is role-assignable"
+            )
         elif group.is_assignable_to_role:
             yield emit.passed(resource, f"'{group.display_name}' is role-assignable")
         else:
@@ -110,7 +114,11 @@ def bg022_only_emergency_members(ctx: CheckContext, emit: Emit) -> Iterator[Find
                 resource,
                 f"{who} ({member.kind}) is a member of exclusion group '{name}' but is not a "
                 "declared emergency account",
-                related=[Resource(member.kind, member.id, member.user_principal_name or member.display_name)],
+                related=[
+                    Resource(
+                        member.kind, member.id, member.user_principal_name or member.display_name
+                    )
+                ],
             )
         if not strays:
             yield emit.passed(resource, f"'{name}' holds only declared emergency accounts")

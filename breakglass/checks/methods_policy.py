@@ -10,7 +10,9 @@ from breakglass.checks._registry import Emit, register
 
 __all__: list[str] = []
 
-LEARN_FIDO2 = "https://learn.microsoft.com/entra/identity/authentication/how-to-enable-passkey-fido2"
+LEARN_FIDO2 = (
+    "https://learn.microsoft.com/entra/identity/authentication/how-to-enable-passkey-fido2"
+)
 ALL_USERS = "all_users"
 
 
@@ -35,7 +37,9 @@ def bg050_fido2_usable(ctx: CheckContext, emit: Emit) -> Iterator[Finding]:
         yield emit.error(tenant, describe_incomplete(status, "the FIDO2 method configuration"))
         return
     if config.state is None:
-        yield emit.error(tenant, "the FIDO2 method state is missing or a value breakglass does not know")
+        yield emit.error(
+            tenant, "the FIDO2 method state is missing or a value breakglass does not know"
+        )
         return
     if config.state != "enabled":
         yield emit.failed(tenant, f"the FIDO2 (passkey) method is {config.state} in the tenant")

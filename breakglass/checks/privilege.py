@@ -20,7 +20,9 @@ __all__: list[str] = []
 
 LEARN_PIM_PLAN = "https://learn.microsoft.com/entra/id-governance/privileged-identity-management/pim-deployment-plan"
 LEARN_PIM_SETTINGS = "https://learn.microsoft.com/entra/id-governance/privileged-identity-management/pim-how-to-change-default-settings"
-LEARN_CISA_AAD = "https://github.com/cisagov/ScubaGear/blob/main/PowerShell/ScubaGear/baselines/aad.md"
+LEARN_CISA_AAD = (
+    "https://github.com/cisagov/ScubaGear/blob/main/PowerShell/ScubaGear/baselines/aad.md"
+)
 
 
 def _standing(inst: RoleInstance) -> bool:
@@ -38,7 +40,9 @@ def _principal(inst: RoleInstance) -> Resource:
 def _standing_holders(ctx: CheckContext, emit: Emit, roles: set[str]) -> Iterator[Finding]:
     status = ctx.snapshot.status_of("activeRoles")
     if not status.complete:
-        yield emit.error(tenant_resource(ctx), describe_incomplete(status, "active role assignments"))
+        yield emit.error(
+            tenant_resource(ctx), describe_incomplete(status, "active role assignments")
+        )
         return
     declared = set(ctx.settings.account_ids)
     flagged = False
@@ -48,7 +52,9 @@ def _standing_holders(ctx: CheckContext, emit: Emit, roles: set[str]) -> Iterato
             continue
         flagged = True
         who = inst.principal_name or inst.principal_id
-        scope = "" if inst.directory_scope_id in ("/", None) else f" at scope {inst.directory_scope_id}"
+        scope = (
+            "" if inst.directory_scope_id in ("/", None) else f" at scope {inst.directory_scope_id}"
+        )
         yield emit.failed(
             _principal(inst),
             f"{who} holds {role_name(ctx, template)}{scope} as a permanent active assignment; "
@@ -72,7 +78,10 @@ def _standing_holders(ctx: CheckContext, emit: Emit, roles: set[str]) -> Iterato
         remediation="Convert standing Global Administrator assignments to PIM-eligible ones; keep "
         "between 2 and 8 Global Administrators in total.",
         references=(LEARN_PIM_PLAN, LEARN_CISA_AAD),
-        permissions=("RoleAssignmentSchedule.Read.Directory", "RoleEligibilitySchedule.Read.Directory"),
+        permissions=(
+            "RoleAssignmentSchedule.Read.Directory",
+            "RoleEligibilitySchedule.Read.Directory",
+        ),
     )
 )
 def bg030_standing_ga(ctx: CheckContext, emit: Emit) -> Iterator[Finding]:
@@ -86,9 +95,15 @@ def bg030_standing_ga(ctx: CheckContext, emit: Emit) -> Iterator[Finding]:
     }
     low, high = ctx.settings.thresholds.ga_min, ctx.settings.thresholds.ga_max
     count = len(holders)
-    note = "" if ctx.snapshot.status_of("eligibleRoles").complete else " (eligible assignments unreadable)"
+    note = (
+        ""
+        if ctx.snapshot.status_of("eligibleRoles").complete
+        else " (eligible assignments unreadable)"
+    )
     if low <= count <= high:
-        yield emit.passed(tenant_resource(ctx), f"{count} Global Administrators{note}, within {low}–{high}")
+        yield emit.passed(
+            tenant_resource(ctx), f"{count} Global Administrators{note}, within {low}–{high}"
+        )
     else:
         yield emit.failed(
             tenant_resource(ctx),
@@ -185,7 +200,9 @@ def bg032_pim_rules(ctx: CheckContext, emit: Emit) -> Iterator[Finding]:
             yield emit.error(resource, f"no PIM policy was found for {name}")
             continue
         problems = pim_problems(
-            policy, max_hours=max_hours, needs_approval=template in ctx.settings.roles.approval_required
+            policy,
+            max_hours=max_hours,
+            needs_approval=template in ctx.settings.roles.approval_required,
         )
         if problems:
             yield emit.failed(resource, f"{name}: " + "; ".join(problems))

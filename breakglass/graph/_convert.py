@@ -31,11 +31,11 @@ from breakglass.snapshot import (
 __all__ = [
     "auth_method",
     "ca_policy",
+    "directory_object",
     "group",
     "method_configuration",
-    "pim_policy",
-    "directory_object",
     "organization",
+    "pim_policy",
     "role_definition",
     "role_instance",
     "sign_in_activity",
@@ -194,7 +194,8 @@ def ca_policy(model: Any) -> CaPolicy:
         exclude_guests=bool(users and users.exclude_guests_or_external_users),
         workload_identity=bool(clients and (clients.include_service_principals or [])),
         auth_context=tuple(
-            str(x) for x in (getattr(apps, "include_authentication_context_class_references", None) or [])
+            str(x)
+            for x in (getattr(apps, "include_authentication_context_class_references", None) or [])
         ),
         built_in_controls=controls,
         grant_operator=grant.operator if grant else None,

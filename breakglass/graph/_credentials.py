@@ -88,8 +88,7 @@ def build_credential(settings: Settings) -> Any:
                 tenant, cred.client_id, cred.client_secret.get_secret_value(), **common
             )
         case CredentialKind.MANAGED_IDENTITY:
-            kwargs = {"client_id": cred.client_id} if cred.client_id else {}
-            return identity.ManagedIdentityCredential(**kwargs)
+            return identity.ManagedIdentityCredential(client_id=cred.client_id)
         case CredentialKind.WORKLOAD_IDENTITY:
             wi: dict[str, Any] = {"tenant_id": tenant}
             if cred.client_id:

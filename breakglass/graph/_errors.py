@@ -42,11 +42,11 @@ def map_exception(exc: BaseException, *, what: str, permission: str | None) -> G
     try:
         from azure.core.exceptions import ClientAuthenticationError
     except ImportError:  # pragma: no cover - azure-core is a dependency
-        ClientAuthenticationError = ()  # type: ignore[assignment,misc] # noqa: N806
+        ClientAuthenticationError = ()  # type: ignore[assignment,misc]
     if isinstance(exc, ClientAuthenticationError):
-        # azure-identity messages carry no secret; keep only the first line.
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return GraphError(f"could not obtain a Graph token: {first}", what=what, code="auth")
+        # azure-identity messages carry no secret; fold them onto one line.
+        text = " ".join(str(exc).split()) or type(exc).__name__
+        return GraphError(f"could not obtain a Graph token: {text}", what=what, code="auth")
     if isinstance(exc, (ValueError, TypeError, KeyError, AttributeError)):
         return GraphPayloadError(
             f"Graph returned data for {what} that could not be parsed: {exc}", what=what

@@ -57,7 +57,8 @@ class GraphSession:
         from kiota_authentication_azure.azure_identity_authentication_provider import (
             AzureIdentityAuthenticationProvider,
         )
-        from msgraph import GraphRequestAdapter, GraphServiceClient
+        from msgraph.graph_request_adapter import GraphRequestAdapter
+        from msgraph.graph_service_client import GraphServiceClient
 
         cloud = endpoints_for(settings.tenant.cloud)
         self.root = settings.tenant.graph_url or cloud.graph
@@ -87,11 +88,11 @@ class GraphSession:
 
     @staticmethod
     def _http_client(settings: Settings) -> Any:
+        import ssl
+
         import httpx
         from msgraph import graph_request_adapter
         from msgraph_core import GraphClientFactory
-
-        import ssl
 
         verify: Any = True
         if settings.credential.ca_bundle:
@@ -125,10 +126,10 @@ class GraphSession:
                 f"Graph returned a nextLink to another host while reading {what}", what=what
             )
 
-    async def get_one(
-        self, builder: Any, url: str, *, what: str, permission: str | None
-    ) -> Any:
-        result = await self.call(lambda: builder.with_url(url).get(), what=what, permission=permission)
+    async def get_one(self, builder: Any, url: str, *, what: str, permission: str | None) -> Any:
+        result = await self.call(
+            lambda: builder.with_url(url).get(), what=what, permission=permission
+        )
         if result is None:
             raise GraphPayloadError(f"Graph returned an empty body for {what}", what=what)
         return result
@@ -176,6 +177,7 @@ class GraphSession:
     async def _batch_chunk(
         self, chunk: Sequence[BatchItem], attempt: int = 0
     ) -> dict[str, Any | GraphError]:
+        from kiota_abstractions.method import Method
         from kiota_abstractions.request_information import RequestInformation
         from msgraph_core.requests.batch_request_content import BatchRequestContent
         from msgraph_core.requests.batch_request_item import BatchRequestItem
@@ -183,7 +185,7 @@ class GraphSession:
         content = BatchRequestContent()
         for item in chunk:
             info = RequestInformation()
-            info.http_method = "GET"
+            info.http_method = Method.GET
             info.url = self.url(item.url)
             request = BatchRequestItem(info, id=item.key)
             # msgraph-core keeps the absolute URL; Graph wants the path relative to /v1.0.
@@ -200,7 +202,11 @@ class GraphSession:
 
             return await self.adapter.send_primitive_async(info, "bytes", {"XXX": ODataError})
 
-        raw = await self.call(send, what=what, permission=None)
+        try:
+            raw = await self.call(send, what=what, permission=None)
+        except GraphError as exc:
+            # The whole batch failed (token, transport, throttling): every read in it failed.
+            return dict.fromkeys((item.key for item in chunk), exc)
         try:
             answers = {str(r["id"]): r for r in json.loads(raw or b"{}")["responses"]}
         except (ValueError, KeyError, TypeError) as exc:

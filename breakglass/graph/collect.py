@@ -124,8 +124,7 @@ class Collector:
                 ),
                 BatchItem(
                     f"memberOf:{oid}",
-                    f"/users/{oid}/transitiveMemberOf?$select={MEMBER_FIELDS}"
-                    f"&$top={s.page_size}",
+                    f"/users/{oid}/transitiveMemberOf?$select={MEMBER_FIELDS}&$top={s.page_size}",
                     DirectoryObjectCollectionResponse,
                     f"group memberships of {upn}",
                     "User.Read.All",
@@ -153,15 +152,23 @@ class Collector:
             builder = s.client.users.by_user_id(oid)
             methods = await self.record(
                 f"methods:{oid}",
-                self._pages(results.get(f"methods:{oid}"), builder.authentication.methods,
-                            f"authentication methods of {acc.upn}",
-                            "UserAuthenticationMethod.Read.All", convert.auth_method),
+                self._pages(
+                    results.get(f"methods:{oid}"),
+                    builder.authentication.methods,
+                    f"authentication methods of {acc.upn}",
+                    "UserAuthenticationMethod.Read.All",
+                    convert.auth_method,
+                ),
             )
             member_of = await self.record(
                 f"memberOf:{oid}",
-                self._pages(results.get(f"memberOf:{oid}"), builder.transitive_member_of,
-                            f"group memberships of {acc.upn}", "User.Read.All",
-                            convert.directory_object),
+                self._pages(
+                    results.get(f"memberOf:{oid}"),
+                    builder.transitive_member_of,
+                    f"group memberships of {acc.upn}",
+                    "User.Read.All",
+                    convert.directory_object,
+                ),
             )
             out[oid] = AccountData(
                 object_id=oid,
@@ -197,11 +204,14 @@ class Collector:
         directory = s.client.role_management.directory
 
         async def active() -> tuple[RoleInstance, ...]:
-            url = s.url("/roleManagement/directory/roleAssignmentScheduleInstances",
-                        {"$expand": "principal"})
+            url = s.url(
+                "/roleManagement/directory/roleAssignmentScheduleInstances",
+                {"$expand": "principal"},
+            )
             try:
                 models = await s.get_all(
-                    directory.role_assignment_schedule_instances, url,
+                    directory.role_assignment_schedule_instances,
+                    url,
                     what="active role assignments (PIM schedule instances)",
                     permission="RoleAssignmentSchedule.Read.Directory",
                 )
@@ -211,25 +221,35 @@ class Collector:
                 log.info("graph.roles.no_pim", fallback="roleAssignments")
                 url = s.url("/roleManagement/directory/roleAssignments", {"$expand": "principal"})
                 models = await s.get_all(
-                    directory.role_assignments, url, what="role assignments",
+                    directory.role_assignments,
+                    url,
+                    what="role assignments",
                     permission="RoleManagement.Read.Directory",
                 )
                 return tuple(_standing(convert.role_instance(m)) for m in models)
 
         async def eligible() -> tuple[RoleInstance, ...]:
-            url = s.url("/roleManagement/directory/roleEligibilityScheduleInstances",
-                        {"$expand": "principal"})
+            url = s.url(
+                "/roleManagement/directory/roleEligibilityScheduleInstances",
+                {"$expand": "principal"},
+            )
             models = await s.get_all(
-                directory.role_eligibility_schedule_instances, url,
-                what="eligible role assignments", permission="RoleEligibilitySchedule.Read.Directory",
+                directory.role_eligibility_schedule_instances,
+                url,
+                what="eligible role assignments",
+                permission="RoleEligibilitySchedule.Read.Directory",
             )
             return tuple(convert.role_instance(m) for m in models)
 
         async def definitions() -> Any:
-            url = s.url("/roleManagement/directory/roleDefinitions",
-                        {"$select": "id,displayName,templateId"})
+            url = s.url(
+                "/roleManagement/directory/roleDefinitions",
+                {"$select": "id,displayName,templateId"},
+            )
             models = await s.get_all(
-                directory.role_definitions, url, what="role definitions",
+                directory.role_definitions,
+                url,
+                what="role definitions",
                 permission="RoleManagement.Read.Directory",
             )
             return tuple(convert.role_definition(m) for m in models)
@@ -241,7 +261,6 @@ class Collector:
         )
         return a or (), e or (), d or ()
 
-
     # -- Conditional Access, groups, PIM, FIDO2 ----------------------------------------
     async def ca_policies(self) -> tuple[CaPolicy, ...]:
         s = self.session
@@ -249,8 +268,10 @@ class Collector:
 
         async def read() -> tuple[CaPolicy, ...]:
             models = await s.get_all(
-                s.client.identity.conditional_access.policies, url,
-                what="Conditional Access policies", permission="Policy.Read.All",
+                s.client.identity.conditional_access.policies,
+                url,
+                what="Conditional Access policies",
+                permission="Policy.Read.All",
             )
             return tuple(convert.ca_policy(m) for m in models)
 
@@ -267,28 +288,45 @@ class Collector:
         items: list[BatchItem] = []
         for gid in group_ids:
             items += [
-                BatchItem(f"group:{gid}", f"/groups/{gid}?$select=id,displayName,isAssignableToRole",
-                          GroupModel, f"group {gid}", "GroupMember.Read.All"),
-                BatchItem(f"members:{gid}",
-                          f"/groups/{gid}/transitiveMembers?$select=id,displayName,userPrincipalName"
-                          f"&$top={s.page_size}",
-                          DirectoryObjectCollectionResponse, f"members of group {gid}",
-                          "GroupMember.Read.All"),
+                BatchItem(
+                    f"group:{gid}",
+                    f"/groups/{gid}?$select=id,displayName,isAssignableToRole",
+                    GroupModel,
+                    f"group {gid}",
+                    "GroupMember.Read.All",
+                ),
+                BatchItem(
+                    f"members:{gid}",
+                    f"/groups/{gid}/transitiveMembers?$select=id,displayName,userPrincipalName"
+                    f"&$top={s.page_size}",
+                    DirectoryObjectCollectionResponse,
+                    f"members of group {gid}",
+                    "GroupMember.Read.All",
+                ),
             ]
         results = await s.batch(items) if items else {}
         out: dict[str, Group] = {}
         for gid in group_ids:
             members = await self.record(
                 f"members:{gid}",
-                self._pages(results.get(f"members:{gid}"), s.client.groups.by_group_id(gid).transitive_members,
-                            f"members of group {gid}", "GroupMember.Read.All", convert.directory_object),
+                self._pages(
+                    results.get(f"members:{gid}"),
+                    s.client.groups.by_group_id(gid).transitive_members,
+                    f"members of group {gid}",
+                    "GroupMember.Read.All",
+                    convert.directory_object,
+                ),
             )
-            model = await self.record(f"group:{gid}", _settled(results.get(f"group:{gid}"), lambda m: m))
+            model = await self.record(
+                f"group:{gid}", _settled(results.get(f"group:{gid}"), lambda m: m)
+            )
             if model is not None:
                 out[gid] = convert.group(model, tuple(members) if members is not None else None)
         return out
 
-    async def users(self, user_ids: list[str]) -> dict[str, tuple[UserInfo, tuple[DirectoryObjectRef, ...] | None]]:
+    async def users(
+        self, user_ids: list[str]
+    ) -> dict[str, tuple[UserInfo, tuple[DirectoryObjectRef, ...] | None]]:
         """Discovery candidates: the user and its transitive groups (batched)."""
         from msgraph.generated.models.directory_object_collection_response import (
             DirectoryObjectCollectionResponse,
@@ -299,12 +337,20 @@ class Collector:
         items: list[BatchItem] = []
         for uid in user_ids:
             items += [
-                BatchItem(f"candidate:{uid}", f"/users/{uid}?$select={USER_FIELDS}", User,
-                          f"user {uid}", "User.Read.All"),
-                BatchItem(f"candidateMemberOf:{uid}",
-                          f"/users/{uid}/transitiveMemberOf?$select={MEMBER_FIELDS}&$top={s.page_size}",
-                          DirectoryObjectCollectionResponse, f"group memberships of {uid}",
-                          "User.Read.All"),
+                BatchItem(
+                    f"candidate:{uid}",
+                    f"/users/{uid}?$select={USER_FIELDS}",
+                    User,
+                    f"user {uid}",
+                    "User.Read.All",
+                ),
+                BatchItem(
+                    f"candidateMemberOf:{uid}",
+                    f"/users/{uid}/transitiveMemberOf?$select={MEMBER_FIELDS}&$top={s.page_size}",
+                    DirectoryObjectCollectionResponse,
+                    f"group memberships of {uid}",
+                    "User.Read.All",
+                ),
             ]
         results = await s.batch(items) if items else {}
         out: dict[str, tuple[UserInfo, tuple[DirectoryObjectRef, ...] | None]] = {}
@@ -315,9 +361,13 @@ class Collector:
             user = await self.record(f"candidate:{uid}", _settled(first, convert.user_info))
             groups = await self.record(
                 f"candidateMemberOf:{uid}",
-                self._pages(results.get(f"candidateMemberOf:{uid}"),
-                            s.client.users.by_user_id(uid).transitive_member_of,
-                            f"group memberships of {uid}", "User.Read.All", convert.directory_object),
+                self._pages(
+                    results.get(f"candidateMemberOf:{uid}"),
+                    s.client.users.by_user_id(uid).transitive_member_of,
+                    f"group memberships of {uid}",
+                    "User.Read.All",
+                    convert.directory_object,
+                ),
             )
             if user is not None:
                 out[uid] = (user, tuple(groups) if groups is not None else None)
@@ -336,17 +386,31 @@ class Collector:
             assignments = await s.get_all(
                 s.client.policies.role_management_policy_assignments,
                 s.url("/policies/roleManagementPolicyAssignments", {"$filter": scope}),
-                what="PIM policy assignments", permission="RoleManagement.Read.Directory",
+                what="PIM policy assignments",
+                permission="RoleManagement.Read.Directory",
             )
-            by_role = {str(a.role_definition_id): str(a.policy_id) for a in assignments
-                       if a.role_definition_id and a.policy_id}
+            by_role = {
+                str(a.role_definition_id): str(a.policy_id)
+                for a in assignments
+                if a.role_definition_id and a.policy_id
+            }
             wanted = [(rid, by_role[rid]) for rid in role_ids if rid in by_role]
-            results = await s.batch([
-                BatchItem(f"pim:{rid}", f"/policies/roleManagementPolicies/{pid}?$expand=rules",
-                          UnifiedRoleManagementPolicy, f"PIM policy of role {rid}",
-                          "RoleManagement.Read.Directory")
-                for rid, pid in wanted
-            ]) if wanted else {}
+            results = (
+                await s.batch(
+                    [
+                        BatchItem(
+                            f"pim:{rid}",
+                            f"/policies/roleManagementPolicies/{pid}?$expand=rules",
+                            UnifiedRoleManagementPolicy,
+                            f"PIM policy of role {rid}",
+                            "RoleManagement.Read.Directory",
+                        )
+                        for rid, pid in wanted
+                    ]
+                )
+                if wanted
+                else {}
+            )
             policies = []
             for rid, _pid in wanted:
                 model = results[f"pim:{rid}"]
@@ -359,13 +423,18 @@ class Collector:
 
     async def method_configurations(self) -> dict[str, MethodConfiguration]:
         s = self.session
-        builder = s.client.policies.authentication_methods_policy.authentication_method_configurations
+        builder = (
+            s.client.policies.authentication_methods_policy.authentication_method_configurations
+        )
 
         async def read() -> dict[str, MethodConfiguration]:
             model = await s.get_one(
                 builder.by_authentication_method_configuration_id("Fido2"),
-                s.url("/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/Fido2"),
-                what="the FIDO2 method configuration", permission="Policy.Read.All",
+                s.url(
+                    "/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/Fido2"
+                ),
+                what="the FIDO2 method configuration",
+                permission="Policy.Read.All",
             )
             return {"Fido2": convert.method_configuration(model)}
 

@@ -42,7 +42,9 @@ def save_run(*, session: Session, run: CheckRun, facts: dict[str, Any]) -> int:
     return row.id
 
 
-def latest_run(*, session: Session, tenant_id: str, complete_only: bool = False) -> CheckRunRow | None:
+def latest_run(
+    *, session: Session, tenant_id: str, complete_only: bool = False
+) -> CheckRunRow | None:
     query = select(CheckRunRow).where(CheckRunRow.tenant_id == tenant_id)
     if complete_only:
         query = query.where(CheckRunRow.complete.is_(True))

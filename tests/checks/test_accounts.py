@@ -15,8 +15,8 @@ from tests.tenant_builder import (
     EXCLUSION_GROUP,
     GA,
     clone,
-    find,
     fido2,
+    find,
     gid,
     healthy_tenant,
     password,
@@ -60,7 +60,9 @@ def test_missing_account_fails_bg001_and_skips_the_rest(tenant_factory, baseline
     """A declared account that does not exist fails BG-001; its other checks are skipped, not passed."""
     s = clone(baseline)
     s["users"] = [u for u in s["users"] if u["id"] != BG2]
-    s["roleAssignmentScheduleInstances"] = [i for i in s["roleAssignmentScheduleInstances"] if i["principalId"] != BG2]
+    s["roleAssignmentScheduleInstances"] = [
+        i for i in s["roleAssignmentScheduleInstances"] if i["principalId"] != BG2
+    ]
     del s["authenticationMethods"][BG2]
     s["groups"][0]["members"] = [BG1]
     run = _run(tenant_factory, s)
@@ -134,11 +136,21 @@ def test_non_permanent_ga_fails_bg004(tenant_factory, baseline, change, words) -
 def test_eligible_only_ga_fails_bg004(tenant_factory, baseline) -> None:
     """An account that is only PIM-eligible for GA fails BG-004 and BG-007 counts it out."""
     s = clone(baseline)
-    s["roleAssignmentScheduleInstances"] = [i for i in s["roleAssignmentScheduleInstances"] if i["principalId"] != BG2]
+    s["roleAssignmentScheduleInstances"] = [
+        i for i in s["roleAssignmentScheduleInstances"] if i["principalId"] != BG2
+    ]
     s["roleAssignments"] = [a for a in s["roleAssignments"] if a["principalId"] != BG2]
     s["roleEligibilityScheduleInstances"].append(
-        {"id": gid(), "principalId": BG2, "roleDefinitionId": GA, "directoryScopeId": "/",
-         "startDateTime": "-10d", "endDateTime": None, "memberType": "Direct", "roleEligibilityScheduleId": gid()}
+        {
+            "id": gid(),
+            "principalId": BG2,
+            "roleDefinitionId": GA,
+            "directoryScopeId": "/",
+            "startDateTime": "-10d",
+            "endDateTime": None,
+            "memberType": "Direct",
+            "roleEligibilityScheduleId": gid(),
+        }
     )
     run = _run(tenant_factory, s)
     assert one(run, "BG-004", BG2).status is Status.FAIL
@@ -149,7 +161,9 @@ def test_eligible_only_ga_fails_bg004(tenant_factory, baseline) -> None:
 def test_unknown_member_type_is_a_bg004_error(tenant_factory, baseline) -> None:
     """A memberType value breakglass does not know makes BG-004 an error, never a pass."""
     s = clone(baseline)
-    next(i for i in s["roleAssignmentScheduleInstances"] if i["principalId"] == BG1)["memberType"] = "Federated"
+    next(i for i in s["roleAssignmentScheduleInstances"] if i["principalId"] == BG1)[
+        "memberType"
+    ] = "Federated"
     assert one(_run(tenant_factory, s), "BG-004", BG1).status is Status.ERROR
 
 
@@ -187,8 +201,12 @@ def test_certificate_method_counts_as_phishing_resistant(tenant_factory, baselin
     s = clone(baseline)
     s["authenticationMethods"][BG1] = [
         password(),
-        {"@odata.type": "#microsoft.graph.x509CertificateAuthenticationMethod", "id": gid(),
-         "createdDateTime": "-5d", "subjectName": "CN=bg1"},
+        {
+            "@odata.type": "#microsoft.graph.x509CertificateAuthenticationMethod",
+            "id": gid(),
+            "createdDateTime": "-5d",
+            "subjectName": "CN=bg1",
+        },
     ]
     run = _run(tenant_factory, s)
     assert one(run, "BG-005", BG1).status is Status.PASS
@@ -207,13 +225,22 @@ def test_withheld_method_permission_is_an_error(tenant_factory, baseline) -> Non
 
 
 @pytest.mark.parametrize(("usable", "expected"), [(True, Status.FAIL), (False, Status.PASS)])
-def test_temporary_access_pass_counts_only_while_usable(tenant_factory, baseline, usable, expected) -> None:
+def test_temporary_access_pass_counts_only_while_usable(
+    tenant_factory, baseline, usable, expected
+) -> None:
     """An active TAP fails BG-006; an expired one does not."""
     s = clone(baseline)
     s["authenticationMethods"][BG2].append(
-        {"@odata.type": "#microsoft.graph.temporaryAccessPassAuthenticationMethod", "id": gid(),
-         "createdDateTime": "-1h", "startDateTime": "-1h", "lifetimeInMinutes": 60,
-         "isUsableOnce": True, "isUsable": usable, "methodUsabilityReason": "enabledByPolicy"}
+        {
+            "@odata.type": "#microsoft.graph.temporaryAccessPassAuthenticationMethod",
+            "id": gid(),
+            "createdDateTime": "-1h",
+            "startDateTime": "-1h",
+            "lifetimeInMinutes": 60,
+            "isUsableOnce": True,
+            "isUsable": usable,
+            "methodUsabilityReason": "enabledByPolicy",
+        }
     )
     assert one(_run(tenant_factory, s), "BG-006", BG2).status is expected
 
@@ -263,8 +290,10 @@ def test_never_validated_account_fails_bg009(tenant_factory, baseline) -> None:
     """No successful sign-in within 90 days fails BG-009; a recorded drill would pass it."""
     s = clone(baseline)
     find(s["users"], BG2)["signInActivity"] = {
-        "lastSignInDateTime": "-5d", "lastSuccessfulSignInDateTime": "",
-        "lastNonInteractiveSignInDateTime": "0001-01-01T00:00:00Z"}
+        "lastSignInDateTime": "-5d",
+        "lastSuccessfulSignInDateTime": "",
+        "lastNonInteractiveSignInDateTime": "0001-01-01T00:00:00Z",
+    }
     finding = one(_run(tenant_factory, s), "BG-009", BG2)
     assert finding.status is Status.FAIL
     assert "never" in finding.message
@@ -282,10 +311,24 @@ def test_nested_stray_group_fails_bg011(tenant_factory, baseline) -> None:
     s = clone(baseline)
     inner, outer = gid(), gid()
     s["groups"] += [
-        {"id": inner, "displayName": "All Staff", "isAssignableToRole": False, "securityEnabled": True,
-         "mailEnabled": False, "groupTypes": [], "members": [BG1, ADMIN]},
-        {"id": outer, "displayName": "Everyone-Licensed", "isAssignableToRole": False,
-         "securityEnabled": True, "mailEnabled": False, "groupTypes": [], "members": [inner]},
+        {
+            "id": inner,
+            "displayName": "All Staff",
+            "isAssignableToRole": False,
+            "securityEnabled": True,
+            "mailEnabled": False,
+            "groupTypes": [],
+            "members": [BG1, ADMIN],
+        },
+        {
+            "id": outer,
+            "displayName": "Everyone-Licensed",
+            "isAssignableToRole": False,
+            "securityEnabled": True,
+            "mailEnabled": False,
+            "groupTypes": [],
+            "members": [inner],
+        },
     ]
     finding = one(_run(tenant_factory, s), "BG-011", BG1)
     assert finding.status is Status.FAIL
@@ -304,7 +347,9 @@ def test_throttling_once_is_retried_and_loses_nothing(tenant_factory, baseline) 
 def test_persistent_503_is_an_error_never_a_pass(tenant_factory, baseline) -> None:
     """A 503 that outlasts the retries makes the dependent checks errors."""
     s = clone(baseline)
-    s["faults"] = [{"path": "roleAssignmentScheduleInstances", "status": 503, "count": 10, "retry_after": 1}]
+    s["faults"] = [
+        {"path": "roleAssignmentScheduleInstances", "status": 503, "count": 10, "retry_after": 1}
+    ]
     run = _run(tenant_factory, s)
     assert one(run, "BG-004", BG1).status is Status.ERROR
     assert one(run, "BG-001", BG1).status is Status.PASS
@@ -321,7 +366,14 @@ def test_empty_pages_are_followed(tenant_factory, baseline) -> None:
 def test_throttled_batch_item_is_retried(tenant_factory, baseline) -> None:
     """A 429 on one request inside the $batch is retried by breakglass itself."""
     s = clone(baseline)
-    s["faults"] = [{"path": f"/users/{BG1}/authentication/methods", "status": 429, "count": 1, "retry_after": 1}]
+    s["faults"] = [
+        {
+            "path": f"/users/{BG1}/authentication/methods",
+            "status": 429,
+            "count": 1,
+            "retry_after": 1,
+        }
+    ]
     run = _run(tenant_factory, s)
     assert one(run, "BG-005", BG1).status is Status.PASS
 
@@ -332,8 +384,20 @@ def test_accepted_risk_mutes_until_it_expires(tenant_factory, baseline) -> None:
     find(s["users"], BG1)["assignedLicenses"] = [{"skuId": gid(), "disabledPlans": []}]
     find(s["users"], BG2)["assignedLicenses"] = [{"skuId": gid(), "disabledPlans": []}]
     risks = [
-        {"check_id": "BG-010", "resource_id": BG1, "reason": "mailbox for alerts", "owner": "ciso", "expires": "2999-01-01"},
-        {"check_id": "BG-010", "resource_id": BG2, "reason": "legacy", "owner": "ciso", "expires": "2001-01-01"},
+        {
+            "check_id": "BG-010",
+            "resource_id": BG1,
+            "reason": "mailbox for alerts",
+            "owner": "ciso",
+            "expires": "2999-01-01",
+        },
+        {
+            "check_id": "BG-010",
+            "resource_id": BG2,
+            "reason": "legacy",
+            "owner": "ciso",
+            "expires": "2001-01-01",
+        },
     ]
     run = tenant_factory(s, accepted_risks=risks).check()
     assert one(run, "BG-010", BG1).status is Status.MUTED
