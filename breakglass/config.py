@@ -37,6 +37,8 @@ __all__ = [
     "SENSITIVE_ROLES",
     "AcceptedRisk",
     "Account",
+    "ChannelKind",
+    "ChannelSettings",
     "Cloud",
     "CredentialKind",
     "CredentialSettings",
@@ -242,6 +244,89 @@ class SigningSettings(_Strict):
     organisation: str = "breakglass"
 
 
+class ChannelKind(StrEnum):
+    SMTP = "smtp"
+    TEAMS = "teams"
+    SLACK = "slack"
+    WEBHOOK = "webhook"
+
+
+class ChannelSettings(_Strict):
+    """One notification channel. Webhook URLs carry a token: they are secrets too."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    kind: ChannelKind
+    #: Event types routed here (``signin``, ``review_opened``, ``review_overdue``,
+    #: ``monitor_blind``, ``review_transition``, …); ``*`` means all.
+    events: list[str] = Field(default_factory=lambda: ["*"])
+    # SMTP
+    host: str | None = None
+    port: int = Field(587, ge=1, le=65535)
+    starttls: bool = True
+    username: str | None = None
+    password: SecretStr | None = None
+    sender: str | None = None
+    recipients: list[str] = Field(default_factory=list)
+    # Teams, Slack, generic webhook
+    url: SecretStr | None = None
+    #: Generic webhook: HMAC-SHA256 key for the signature header.
+    hmac_secret: SecretStr | None = None
+    #: CA bundle for a TLS endpoint signed by a private CA (tests, inspection proxies).
+    ca_bundle: Path | None = None
+    timeout_seconds: float = Field(10, gt=0, le=120)
+
+    @field_validator("password", "url", "hmac_secret")
+    @classmethod
+    def _no_placeholder(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and _PLACEHOLDER.search(v.get_secret_value()):
+            raise ValueError("is a placeholder, not a real secret")
+        return v
+
+    @model_validator(mode="after")
+    def _complete(self) -> ChannelSettings:
+        if self.kind is ChannelKind.SMTP:
+            if not self.host or not self.sender or not self.recipients:
+                raise ValueError("an smtp channel needs host, sender and recipients")
+        elif self.url is None:
+            raise ValueError(f"a {self.kind.value} channel needs url")
+        elif not re.match(r"^https?://", self.url.get_secret_value()):
+            raise ValueError("url must be an http(s) URL")
+        if self.kind is ChannelKind.WEBHOOK and self.hmac_secret is None:
+            raise ValueError("a webhook channel needs hmac_secret (receivers verify the signature)")
+        return self
+
+
+class NotificationSettings(_Strict):
+    channels: list[ChannelSettings] = Field(default_factory=list)
+    #: Channels that receive overdue-review escalations (default: every channel).
+    escalation_channels: list[str] = Field(default_factory=list)
+    max_attempts: int = Field(10, ge=1, le=100)
+
+    @model_validator(mode="after")
+    def _known_names(self) -> NotificationSettings:
+        names = [c.name for c in self.channels]
+        if len(names) != len(set(names)):
+            raise ValueError("channel names must be unique")
+        unknown = set(self.escalation_channels) - set(names)
+        if unknown:
+            raise ValueError(f"escalation_channels names unknown channels: {sorted(unknown)}")
+        return self
+
+
+class WatchSettings(_Strict):
+    #: Also poll beta non-interactive sign-ins (token refreshes and the like).
+    non_interactive: bool = True
+    #: Sign-in log retention (days): the first poll covers this whole window.
+    retention_days: int = Field(30, ge=1, le=30)
+
+
+class AuditSettings(_Strict):
+    #: Where signed checkpoints are exported (outside the database).
+    checkpoint_dir: Path = Path("audit-checkpoints")
+    #: Ed25519 key that signs checkpoints; keep it away from the database's administrators.
+    checkpoint_key_path: Path = Path("keys/audit-checkpoint.key.pem")
+
+
 class GraphTuning(_Strict):
     concurrency: int = Field(4, ge=1, le=32)
     page_size: int = Field(999, ge=1, le=999)
@@ -269,6 +354,9 @@ class Settings(BaseSettings):
     store: StoreSettings = Field(default_factory=StoreSettings)
     signing: SigningSettings = Field(default_factory=SigningSettings)
     graph: GraphTuning = Field(default_factory=GraphTuning)
+    notifications: NotificationSettings = Field(default_factory=NotificationSettings)
+    watch: WatchSettings = Field(default_factory=WatchSettings)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
     #: Where the file came from; relative paths in it resolve against its folder.
     config_path: Path | None = None
 
@@ -325,20 +413,34 @@ def _format_loc(loc: tuple[int | str, ...]) -> str:
     return ".".join(str(part) for part in loc) or "(file)"
 
 
-def _refuse_readable_secrets(raw: dict[str, Any], path: Path) -> None:
+def _secrets_in_file(raw: dict[str, Any]) -> list[str]:
+    found: list[str] = []
     credential = raw.get("credential")
-    if not isinstance(credential, dict):
-        return
-    in_file = [name for name in _SECRET_FIELDS if credential.get(name)]
+    if isinstance(credential, dict):
+        found += [f"credential.{n}" for n in _SECRET_FIELDS if credential.get(n)]
+    notifications = raw.get("notifications")
+    channels = notifications.get("channels") if isinstance(notifications, dict) else None
+    for i, channel in enumerate(channels if isinstance(channels, list) else []):
+        if isinstance(channel, dict):
+            found += [
+                f"notifications.channels.{i}.{n}"
+                for n in ("password", "url", "hmac_secret")
+                if channel.get(n) and (n != "url" or channel.get("kind") != "smtp")
+            ]
+    return found
+
+
+def _refuse_readable_secrets(raw: dict[str, Any], path: Path) -> None:
+    in_file = _secrets_in_file(raw)
     if not in_file:
         return
     mode = path.stat().st_mode
     if mode & (stat.S_IRGRP | stat.S_IROTH | stat.S_IWGRP | stat.S_IWOTH):
+        env_name = "BREAKGLASS_" + in_file[0].upper().replace(".", "__")
         raise ConfigError(
             f"is stored in {path}, which other users can read (mode {stat.S_IMODE(mode):o}); "
-            "chmod 600 the file or pass it as BREAKGLASS_CREDENTIAL__"
-            f"{in_file[0].upper()} in the environment",
-            field=f"credential.{in_file[0]}",
+            f"chmod 600 the file or pass it in the environment ({env_name})",
+            field=in_file[0],
         )
 
 

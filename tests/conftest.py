@@ -83,3 +83,56 @@ def one(run: CheckRun | list[Finding], check_id: str, resource_id: str | None = 
     found = findings_for(run, check_id, resource_id)
     assert len(found) == 1, f"expected one {check_id} finding for {resource_id}, got {found}"
     return found[0]
+
+
+def _pg_database(base_url: str) -> Iterator[str]:
+    """A fresh PostgreSQL database for one test, dropped afterwards."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"bg_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(base_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(
+                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+                {"n": name},
+            )
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty database URL: SQLite always, PostgreSQL when the server is there.
+
+    CI sets BREAKGLASS_TEST_PG_URL, so the PostgreSQL half runs there and is never skipped.
+    """
+    from breakglass.store.engine import make_engine, upgrade
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'store.db'}"
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        yield url
+        return
+    if not PG_URL:
+        if os.environ.get("CI") == "true":
+            pytest.fail("BREAKGLASS_TEST_PG_URL is not set in CI; PostgreSQL tests must run")
+        pytest.skip("PostgreSQL not available (set BREAKGLASS_TEST_PG_URL)")
+    gen = _pg_database(PG_URL)
+    url = next(gen)
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    try:
+        yield url
+    finally:
+        next(gen, None)

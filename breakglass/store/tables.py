@@ -9,16 +9,34 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from breakglass.store._types import UTCDateTime
 
-__all__ = ["Base", "CheckRunRow", "FindingRow"]
+__all__ = [
+    "AuditCheckpointRow",
+    "AuditEntryRow",
+    "Base",
+    "CheckRunRow",
+    "DeliveryRow",
+    "DrillWindowRow",
+    "FindingRow",
+    "OutboxRow",
+    "PollStateRow",
+    "ReviewEventRow",
+    "ReviewRow",
+    "RunbookReleaseRow",
+    "SignInRow",
+]
 
 
 class Base(DeclarativeBase):
-    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime,
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+    }
 
 
 class CheckRunRow(Base):
@@ -56,3 +74,202 @@ class FindingRow(Base):
     remediation: Mapped[str] = mapped_column(Text)
 
     run: Mapped[CheckRunRow] = relationship(back_populates="findings")
+
+
+# -- sign-ins, reviews, drills (DESIGN §8, §9) -------------------------------------------
+
+
+class SignInRow(Base):
+    """One sign-in of an emergency account, stored once (unique Graph id per tenant)."""
+
+    __tablename__ = "signins"
+    __table_args__ = (UniqueConstraint("tenant_id", "signin_id", name="uq_signins_tenant_signin"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(String(36), index=True)
+    signin_id: Mapped[str] = mapped_column(String(64))
+    account_id: Mapped[str] = mapped_column(String(36), index=True)
+    user_principal_name: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime]
+    success: Mapped[bool] = mapped_column(Boolean)
+    error_code: Mapped[int | None] = mapped_column(Integer)
+    interactive: Mapped[bool | None] = mapped_column(Boolean)
+    ip_address: Mapped[str | None] = mapped_column(String(64))
+    app_display_name: Mapped[str | None] = mapped_column(String(255))
+    #: The sign-in exactly as Graph returned it.
+    raw: Mapped[dict[str, Any]]
+    received_at: Mapped[datetime]
+    review_id: Mapped[int | None] = mapped_column(ForeignKey("reviews.id"), index=True)
+
+
+class ReviewRow(Base):
+    """A mandatory after-action review of one use (or attempted use) of an account."""
+
+    __tablename__ = "reviews"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(String(36), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # usage | attempt
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    account_id: Mapped[str] = mapped_column(String(36), index=True)
+    account_upn: Mapped[str] = mapped_column(String(255))
+    opened_at: Mapped[datetime]
+    #: First and last sign-in of the session this review covers.
+    window_start: Mapped[datetime]
+    window_end: Mapped[datetime]
+    submit_due_at: Mapped[datetime]
+    approve_due_at: Mapped[datetime | None]
+    classification: Mapped[str | None] = mapped_column(String(32))
+    operator: Mapped[str | None] = mapped_column(String(255))
+    justification: Mapped[str | None] = mapped_column(Text)
+    ticket: Mapped[str | None] = mapped_column(String(255))
+    submitted_by: Mapped[str | None] = mapped_column(String(255))
+    submitted_at: Mapped[datetime | None]
+    approved_by: Mapped[str | None] = mapped_column(String(255))
+    approved_at: Mapped[datetime | None]
+    closed_by: Mapped[str | None] = mapped_column(String(255))
+    closed_at: Mapped[datetime | None]
+    #: Credential rotation proof from a fresh snapshot, or a recorded waiver (drills).
+    rotation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    evidence: Mapped[list[Any] | None] = mapped_column(JSON)
+    evidence_sha256: Mapped[str | None] = mapped_column(String(64))
+    evidence_frozen_at: Mapped[datetime | None]
+    drill_window_id: Mapped[int | None] = mapped_column(ForeignKey("drill_windows.id"))
+    last_reminded_at: Mapped[datetime | None]
+    last_escalated_at: Mapped[datetime | None]
+
+
+class ReviewEventRow(Base):
+    """Every transition of a review: who, when, from, to, why."""
+
+    __tablename__ = "review_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(String(36))
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id"), index=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(255))
+    action: Mapped[str] = mapped_column(String(32))
+    from_state: Mapped[str | None] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any]]
+
+
+class DrillWindowRow(Base):
+    """A pre-registered drill: sign-ins of the account in the window are classified as drills."""
+
+    __tablename__ = "drill_windows"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(String(36), index=True)
+    account_id: Mapped[str | None] = mapped_column(String(36))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class PollStateRow(Base):
+    """The watcher's watermark and health per tenant and stream (signins, signins_beta)."""
+
+    __tablename__ = "poll_state"
+
+    tenant_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    stream: Mapped[str] = mapped_column(String(32), primary_key=True)
+    watermark: Mapped[datetime | None]
+    last_success_at: Mapped[datetime | None]
+    last_attempt_at: Mapped[datetime | None]
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    blind_alerted_at: Mapped[datetime | None]
+
+
+# -- notifications (DESIGN §10) ------------------------------------------------------------
+
+
+class OutboxRow(Base):
+    """An event to notify about; committed in the same transaction as the event itself."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (UniqueConstraint("tenant_id", "dedupe_key", name="uq_outbox_dedupe"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(String(36), index=True)
+    created_at: Mapped[datetime]
+    event_type: Mapped[str] = mapped_column(String(64))
+    severity: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(String(512))
+    payload: Mapped[dict[str, Any]]
+    dedupe_key: Mapped[str] = mapped_column(String(255))
+
+
+class DeliveryRow(Base):
+    """One outbox entry to one channel: at most one successful send per (entry, channel)."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("outbox_id", "channel", name="uq_delivery_channel"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(String(36), index=True)
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), index=True)  # pending|sending|sent|dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    claimed_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None]
+
+
+# -- audit log (DESIGN §11) ----------------------------------------------------------------
+
+
+class AuditEntryRow(Base):
+    """Append-only, hash-chained: entry_hash = SHA-256(prev_hash ‖ canonical JSON)."""
+
+    __tablename__ = "audit_log"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    tenant_id: Mapped[str] = mapped_column(String(36), index=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(255))
+    action: Mapped[str] = mapped_column(String(64))
+    #: The canonical JSON that was hashed, stored verbatim.
+    payload: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditCheckpointRow(Base):
+    """A signed checkpoint (tree size + root), also exported outside the database."""
+
+    __tablename__ = "audit_checkpoints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    size: Mapped[int] = mapped_column(Integer)
+    root: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime]
+    text: Mapped[str] = mapped_column(Text)
+
+
+# -- runbook releases (DESIGN §12) ---------------------------------------------------------
+
+
+class RunbookReleaseRow(Base):
+    __tablename__ = "runbook_releases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(String(36), index=True)
+    doc_id: Mapped[str] = mapped_column(String(64))
+    version: Mapped[str] = mapped_column(String(64))
+    issued_at: Mapped[datetime]
+    valid_until: Mapped[datetime]
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    inventory_fingerprint: Mapped[str] = mapped_column(String(64))
+    unsigned_pdf_sha256: Mapped[str] = mapped_column(String(64))
+    signed_pdf_sha256: Mapped[str] = mapped_column(String(64))
+    signer_fingerprint: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[datetime]

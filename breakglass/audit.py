@@ -1,0 +1,85 @@
+"""Hash-chained, append-only audit log (DESIGN §11).
+
+``entry_hash = SHA-256(prev_hash ‖ canonical JSON)``, one writer at a time: PostgreSQL takes
+a transaction-scoped advisory lock; SQLite takes its write lock up front. The sequence
+number is the primary key, so two writers can never fork the chain even if the lock fails.
+Signed checkpoints and verification live in ``breakglass.audit_verify``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from breakglass.store.tables import AuditEntryRow
+
+__all__ = ["GENESIS", "append", "canonical_json", "chain_hash"]
+
+#: prev_hash of the first entry.
+GENESIS = "0" * 64
+_PG_LOCK_KEY = 0x6267_6175_6469_74  # "bgaudit"
+
+
+def canonical_json(value: Any) -> str:
+    """Sorted keys, no whitespace, UTF-8: the exact text that is hashed."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def chain_hash(prev_hash: str, payload: str) -> str:
+    return hashlib.sha256(bytes.fromhex(prev_hash) + payload.encode("utf-8")).hexdigest()
+
+
+def _take_writer_lock(session: Session) -> None:
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+    elif dialect == "sqlite":
+        # A write statement makes SQLite take its RESERVED lock now, before we read the tail.
+        session.execute(text("UPDATE audit_log SET seq = seq WHERE 0"))
+
+
+def append(
+    session: Session,
+    *,
+    tenant_id: str,
+    actor: str,
+    action: str,
+    data: dict[str, Any],
+    at: datetime | None = None,
+) -> AuditEntryRow:
+    """Add one entry in the caller's transaction (it commits with the change it records)."""
+    _take_writer_lock(session)
+    tail = session.scalars(
+        select(AuditEntryRow).order_by(AuditEntryRow.seq.desc()).limit(1)
+    ).first()
+    seq = tail.seq + 1 if tail else 1
+    prev = tail.entry_hash if tail else GENESIS
+    moment = (at or datetime.now(UTC)).astimezone(UTC)
+    payload = canonical_json(
+        {
+            "seq": seq,
+            "tenant_id": tenant_id,
+            "at": moment.isoformat(),
+            "actor": actor,
+            "action": action,
+            "data": data,
+        }
+    )
+    row = AuditEntryRow(
+        seq=seq,
+        tenant_id=tenant_id,
+        at=moment,
+        actor=actor,
+        action=action,
+        payload=payload,
+        prev_hash=prev,
+        entry_hash=chain_hash(prev, payload),
+    )
+    session.add(row)
+    session.flush()
+    return row
