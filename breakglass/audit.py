@@ -1,9 +1,12 @@
 """Hash-chained, append-only audit log (DESIGN §11).
 
 ``entry_hash = SHA-256(prev_hash ‖ canonical JSON)``, one writer at a time: PostgreSQL takes
-a transaction-scoped advisory lock; SQLite takes its write lock up front. The sequence
-number is the primary key, so two writers can never fork the chain even if the lock fails.
-Signed checkpoints and verification live in ``breakglass.audit_verify``.
+a transaction-scoped advisory lock; SQLite takes its write lock before the tail is read.
+The sequence number is the primary key, so two writers can never fork the chain even if
+the lock fails: the second one gets an integrity error instead. Migration 0003 adds
+triggers that refuse UPDATE and DELETE on the table.
+
+Signed checkpoints and verification live in ``breakglass.auditlog``.
 """
 
 from __future__ import annotations
@@ -26,20 +29,31 @@ _PG_LOCK_KEY = 0x6267_6175_6469_74  # "bgaudit"
 
 
 def canonical_json(value: Any) -> str:
-    """Sorted keys, no whitespace, UTF-8: the exact text that is hashed."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    """Sorted keys, no whitespace, no NaN/Infinity, UTF-8: the exact text that is hashed."""
+    return json.dumps(
+        value,
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,
+        default=str,
+    )
 
 
 def chain_hash(prev_hash: str, payload: str) -> str:
+    """SHA-256 over the previous entry's hash (32 bytes) and the payload's UTF-8 bytes."""
     return hashlib.sha256(bytes.fromhex(prev_hash) + payload.encode("utf-8")).hexdigest()
 
 
 def _take_writer_lock(session: Session) -> None:
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
+        # Held until the transaction ends; needs READ COMMITTED (the default) so the
+        # tail read below sees the previous writer's commit.
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
     elif dialect == "sqlite":
-        # A write statement makes SQLite take its RESERVED lock now, before we read the tail.
+        # A write statement makes SQLite take its RESERVED lock now, before we read the
+        # tail. It matches no row, so the append-only trigger does not fire.
         session.execute(text("UPDATE audit_log SET seq = seq WHERE 0"))
 
 
@@ -53,13 +67,17 @@ def append(
     at: datetime | None = None,
 ) -> AuditEntryRow:
     """Add one entry in the caller's transaction (it commits with the change it records)."""
+    if at is not None and at.tzinfo is None:
+        raise ValueError("audit entries need an aware datetime (UTC), not a naive one")
+    moment = (at or datetime.now(UTC)).astimezone(UTC)
     _take_writer_lock(session)
-    tail = session.scalars(
-        select(AuditEntryRow).order_by(AuditEntryRow.seq.desc()).limit(1)
+    tail = session.execute(
+        select(AuditEntryRow.seq, AuditEntryRow.entry_hash)
+        .order_by(AuditEntryRow.seq.desc())
+        .limit(1)
     ).first()
     seq = tail.seq + 1 if tail else 1
     prev = tail.entry_hash if tail else GENESIS
-    moment = (at or datetime.now(UTC)).astimezone(UTC)
     payload = canonical_json(
         {
             "seq": seq,

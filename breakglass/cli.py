@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from breakglass.errors import BreakglassError, ConfigError, StoreError
 from breakglass.exitcodes import ExitCode
+
+if TYPE_CHECKING:
+    from breakglass.checks import CheckRun
+    from breakglass.config import Settings
 
 __all__ = ["app", "main"]
 
@@ -55,7 +59,7 @@ def fail(message: str, code: ExitCode) -> NoReturn:
     raise typer.Exit(int(code))
 
 
-def load(config: Path | None) -> object:
+def load(config: Path | None) -> Settings:
     from breakglass.config import load_settings
 
     try:
@@ -87,6 +91,7 @@ def check(
         str, typer.Option(help="Exit 3 on a failure at or above this severity (or 'none').")
     ] = "high",
     store: Annotated[bool, typer.Option(help="Store the run (needed for drift).")] = True,
+    show_pass: Annotated[bool, typer.Option(help="Table: list every passing finding.")] = False,
 ) -> None:
     """Check the emergency accounts and the tenant around them; report findings."""
     from breakglass.output import FORMATS
@@ -97,18 +102,16 @@ def check(
         fail(f"--fail-on must be one of {', '.join(SEVERITIES)}", ExitCode.USAGE)
     settings = load(config)
     from breakglass.checking import run_check
-    from breakglass.config import Settings
 
-    assert isinstance(settings, Settings)
     try:
         run = run_check(settings, store=store)
     except StoreError as exc:
         fail(str(exc), ExitCode.USAGE)
-    _emit_report(run, fmt, output)
+    _emit_report(run, fmt, output, show_pass=show_pass)
     raise typer.Exit(int(_check_exit(run, fail_on)))
 
 
-def _emit_report(run: object, fmt: str, output: Path | None) -> None:
+def _emit_report(run: CheckRun, fmt: str, output: Path | None, *, show_pass: bool = False) -> None:
     from rich.console import Console
 
     from breakglass.output import render
@@ -118,9 +121,11 @@ def _emit_report(run: object, fmt: str, output: Path | None) -> None:
 
         if output:
             with output.open("w", encoding="utf-8") as fh:
-                print_table(run, Console(file=fh, width=160, color_system=None))  # type: ignore[arg-type]
+                print_table(
+                    run, Console(file=fh, width=160, color_system=None), show_pass=show_pass
+                )
         else:
-            print_table(run, Console())  # type: ignore[arg-type]
+            print_table(run, Console(), show_pass=show_pass)
         return
     text = render(run, fmt)
     if output:
@@ -130,10 +135,9 @@ def _emit_report(run: object, fmt: str, output: Path | None) -> None:
         sys.stdout.write(text)
 
 
-def _check_exit(run: object, fail_on: str) -> ExitCode:
-    from breakglass.checks import CheckRun, Severity
+def _check_exit(run: CheckRun, fail_on: str) -> ExitCode:
+    from breakglass.checks import Severity
 
-    assert isinstance(run, CheckRun)
     worst = run.worst_failure()
     if fail_on != "none" and worst is not None and worst.rank >= Severity(fail_on).rank:
         return ExitCode.FINDINGS
@@ -185,10 +189,8 @@ def permissions(config: ConfigOpt = None) -> None:
     problem: str | None = None
     if config is not None or Path("breakglass.toml").exists():
         settings = load(config)
-        from breakglass.config import Settings
         from breakglass.graph import granted_permissions
 
-        assert isinstance(settings, Settings)
         try:
             granted = granted_permissions(settings)
         except BreakglassError as exc:
@@ -225,10 +227,8 @@ def permissions(config: ConfigOpt = None) -> None:
 def db_upgrade(config: ConfigOpt = None) -> None:
     """Create or migrate the database to the latest schema."""
     settings = load(config)
-    from breakglass.config import Settings
     from breakglass.store.engine import make_engine, upgrade
 
-    assert isinstance(settings, Settings)
     try:
         engine = make_engine(settings.store_url)
         upgrade(engine)

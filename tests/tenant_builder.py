@@ -299,3 +299,85 @@ def find(items: list[dict[str, Any]], oid: str) -> dict[str, Any]:
 
 def clone(scenario: dict[str, Any]) -> dict[str, Any]:
     return copy.deepcopy(scenario)
+
+
+def ca_policy(
+    name: str,
+    *,
+    state: str = "enabled",
+    include_users: list[str] | None = None,
+    exclude_users: list[str] | None = None,
+    include_groups: list[str] | None = None,
+    exclude_groups: list[str] | None = None,
+    include_roles: list[str] | None = None,
+    exclude_roles: list[str] | None = None,
+    controls: list[str] | None = None,
+    workload: bool = False,
+    pid: str | None = None,
+) -> dict[str, Any]:
+    """A Conditional Access policy shaped like Graph's v1.0 resource."""
+    return {
+        "id": pid or gid(),
+        "displayName": name,
+        "createdDateTime": "-300d",
+        "modifiedDateTime": "-30d",
+        "state": state,
+        "templateId": None,
+        "conditions": {
+            "userRiskLevels": [],
+            "signInRiskLevels": [],
+            "clientAppTypes": ["all"],
+            "platforms": None,
+            "locations": None,
+            "devices": None,
+            "clientApplications": (
+                {
+                    "includeServicePrincipals": ["ServicePrincipalsInMyTenant"],
+                    "excludeServicePrincipals": [],
+                }
+                if workload
+                else None
+            ),
+            "applications": {
+                "includeApplications": ["All"],
+                "excludeApplications": [],
+                "includeUserActions": [],
+                "includeAuthenticationContextClassReferences": [],
+            },
+            "users": {
+                "includeUsers": include_users
+                if include_users is not None
+                else ([] if workload else ["All"]),
+                "excludeUsers": exclude_users or [],
+                "includeGroups": include_groups or [],
+                "excludeGroups": exclude_groups
+                if exclude_groups is not None
+                else [EXCLUSION_GROUP],
+                "includeRoles": include_roles or [],
+                "excludeRoles": exclude_roles or [],
+                "includeGuestsOrExternalUsers": None,
+                "excludeGuestsOrExternalUsers": None,
+            },
+        },
+        "grantControls": {
+            "operator": "OR",
+            "builtInControls": controls if controls is not None else ["mfa"],
+            "customAuthenticationFactors": [],
+            "termsOfUse": [],
+        },
+        "sessionControls": None,
+    }
+
+
+def group(
+    name: str, members: list[str], *, role_assignable: bool = False, oid: str | None = None
+) -> dict[str, Any]:
+    return {
+        "id": oid or gid(),
+        "displayName": name,
+        "isAssignableToRole": role_assignable,
+        "securityEnabled": True,
+        "mailEnabled": False,
+        "groupTypes": [],
+        "members": members,
+    }

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from breakglass.output._json import CHECK_SCHEMA, run_to_json
+from breakglass.output._sarif import run_to_sarif
+from breakglass.output._tabular import run_to_csv, run_to_junit
+
+if TYPE_CHECKING:
+    from breakglass.checks import CheckRun
 
 __all__ = ["CHECK_SCHEMA", "FORMATS", "render"]
 
-FORMATS = ("table", "json")
+FORMATS = ("table", "json", "sarif", "csv", "junit")
+
+_RENDERERS = {"json": run_to_json, "sarif": run_to_sarif, "csv": run_to_csv, "junit": run_to_junit}
 
 
-def render(run: object, fmt: str, **kwargs: object) -> str:
-    """The run rendered as text in ``fmt`` (table output is rendered by the CLI with Rich)."""
-    from breakglass.checks import CheckRun
-
-    assert isinstance(run, CheckRun)
-    if fmt == "json":
-        return run_to_json(run)
-    raise ValueError(f"unknown format {fmt!r}")
+def render(run: CheckRun, fmt: str) -> str:
+    """The run rendered as text in ``fmt`` (the table is printed by the CLI with Rich)."""
+    try:
+        return _RENDERERS[fmt](run)
+    except KeyError:
+        raise ValueError(f"unknown format {fmt!r}") from None

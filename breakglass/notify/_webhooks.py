@@ -1,0 +1,200 @@
+"""HTTP channels: Microsoft Teams, Slack and the generic signed JSON webhook.
+
+* Teams: an Adaptive Card message (``{"type": "message", "attachments": [card]}``), the
+  shape both Teams Workflows ("When a Teams webhook request is received") and the older
+  Office 365 connector incoming webhooks accept.
+* Slack: an incoming-webhook message ``{"text": fallback, "blocks": [...]}``.
+* Generic: a JSON document with the event, signed as ``breakglass.notify.signature``
+  describes (HMAC-SHA256 over ``timestamp + "." + body``).
+
+Every request carries ``X-Breakglass-Delivery`` and ``Idempotency-Key`` (``<outbox_id>:
+<channel>``, stable across retries). Any non-2xx answer is a failure; 408/429/5xx are
+transient, other 4xx most likely a configuration problem (revoked URL, wrong secret).
+No error message contains the URL.
+"""
+
+from __future__ import annotations
+
+import json
+import ssl
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from breakglass.config import ChannelSettings
+from breakglass.notify._message import (
+    DELIVERY_HEADER,
+    IDEMPOTENCY_HEADER,
+    DeliveryError,
+    Notification,
+)
+from breakglass.notify.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign_webhook
+
+__all__ = ["send_json", "slack_payload", "teams_payload", "webhook_body"]
+
+WEBHOOK_SCHEMA = "breakglass.notification/v1"
+_SLACK_HEADER_MAX = 150
+_SLACK_SECTION_MAX = 3000
+_TRANSIENT = {408, 425, 429}
+
+
+def teams_payload(note: Notification) -> dict[str, Any]:
+    """An Adaptive Card (schema 1.4) with the subject as title and the text body."""
+    colour = "Attention" if note.severity in ("critical", "high") else "Default"
+    card = {
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "type": "AdaptiveCard",
+        "version": "1.4",
+        "msteams": {"width": "Full"},
+        "body": [
+            {
+                "type": "TextBlock",
+                "text": note.subject,
+                "weight": "Bolder",
+                "size": "Medium",
+                "color": colour,
+                "wrap": True,
+            },
+            {"type": "TextBlock", "text": note.text, "wrap": True, "fontType": "Monospace"},
+            {
+                "type": "TextBlock",
+                "text": f"{note.severity} · {note.event_type} · {note.delivery_id}",
+                "isSubtle": True,
+                "size": "Small",
+                "wrap": True,
+            },
+        ],
+    }
+    return {
+        "type": "message",
+        "attachments": [
+            {
+                "contentType": "application/vnd.microsoft.card.adaptive",
+                "contentUrl": None,
+                "content": card,
+            }
+        ],
+    }
+
+
+def _slack_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def slack_payload(note: Notification) -> dict[str, Any]:
+    """Fallback ``text`` plus header, body and context blocks (within Slack's limits)."""
+    body = _cut(_slack_escape(note.text), _SLACK_SECTION_MAX - 8)
+    return {
+        "text": _cut(f"{note.subject}\n{note.text}", 4000),
+        "blocks": [
+            {
+                "type": "header",
+                "text": {"type": "plain_text", "text": _cut(note.subject, _SLACK_HEADER_MAX)},
+            },
+            {"type": "section", "text": {"type": "mrkdwn", "text": f"```{body}```"}},
+            {
+                "type": "context",
+                "elements": [
+                    {
+                        "type": "mrkdwn",
+                        "text": _slack_escape(
+                            f"{note.severity} · {note.event_type} · {note.delivery_id}"
+                        ),
+                    }
+                ],
+            },
+        ],
+    }
+
+
+def webhook_body(note: Notification) -> bytes:
+    """The generic webhook's JSON body, exactly as sent and signed."""
+    document = {
+        "schema": WEBHOOK_SCHEMA,
+        "delivery_id": note.delivery_id,
+        "outbox_id": note.outbox_id,
+        "tenant_id": note.tenant_id,
+        "event_type": note.event_type,
+        "severity": note.severity,
+        "subject": note.subject,
+        "created_at": note.created_at.isoformat(),
+        "text": note.text,
+        "payload": note.payload,
+    }
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), default=str).encode()
+
+
+def send_json(channel: ChannelSettings, note: Notification, *, ca_bundle: Path | None) -> None:
+    """POST ``note`` to the channel's URL in the channel kind's shape."""
+    assert channel.url is not None
+    if channel.kind == "teams":
+        body = _json_bytes(teams_payload(note))
+    elif channel.kind == "slack":
+        body = _json_bytes(slack_payload(note))
+    else:
+        body = webhook_body(note)
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "User-Agent": "breakglass-notify/1",
+        DELIVERY_HEADER: note.delivery_id,
+        IDEMPOTENCY_HEADER: note.delivery_id,
+    }
+    if channel.kind == "webhook":
+        assert channel.hmac_secret is not None
+        timestamp = str(int(time.time()))
+        headers[TIMESTAMP_HEADER] = timestamp
+        headers[SIGNATURE_HEADER] = sign_webhook(
+            channel.hmac_secret.get_secret_value(), timestamp, body
+        )
+    _post(channel, body, headers, ca_bundle)
+
+
+def _json_bytes(document: dict[str, Any]) -> bytes:
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _post(
+    channel: ChannelSettings, body: bytes, headers: dict[str, str], ca_bundle: Path | None
+) -> None:
+    assert channel.url is not None
+    url = httpx.URL(channel.url.get_secret_value())
+    where = f"{channel.kind.value} webhook at {url.host}"
+    verify: ssl.SSLContext | bool = (
+        ssl.create_default_context(cafile=str(ca_bundle)) if ca_bundle else True
+    )
+    try:
+        with httpx.Client(
+            timeout=channel.timeout_seconds, verify=verify, follow_redirects=False
+        ) as client:
+            response = client.post(url, content=body, headers=headers)
+    except httpx.TimeoutException as exc:
+        raise DeliveryError(f"{where}: timed out ({type(exc).__name__})") from None
+    except httpx.HTTPError as exc:
+        # The message of a transport error names the socket problem, not the URL; the
+        # dispatcher scrubs it again in case a library starts including it.
+        raise DeliveryError(f"{where}: {type(exc).__name__}: {exc}") from None
+    status = response.status_code
+    if 200 <= status < 300:
+        return
+    snippet = " ".join(response.text[:200].split())
+    transient = status in _TRANSIENT or status >= 500
+    hint = "" if transient else " (likely a configuration problem: URL revoked or wrong?)"
+    raise DeliveryError(
+        f"{where} answered HTTP {status}{hint}: {snippet}",
+        likely_config=not transient,
+        retry_after=_retry_after(response),
+    )
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After", "")
+    try:
+        return max(0.0, float(value)) if value else None
+    except ValueError:
+        return None  # an HTTP date: fall back to our own backoff

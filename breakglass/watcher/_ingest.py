@@ -1,0 +1,168 @@
+"""Storing fetched sign-ins once each, alerting on every one and grouping them into reviews.
+
+Runs inside the poll's single transaction: sign-ins, reviews, outbox entries and audit
+entries commit together or not at all. A sign-in already stored (an overlapping window,
+a concurrent watcher) is skipped: the ids are checked first and the insert itself is
+``ON CONFLICT DO NOTHING`` under the (tenant_id, signin_id) unique constraint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from breakglass import audit
+from breakglass.config import Settings
+from breakglass.reviews._grouping import WATCHER_ACTOR, attach_sign_in
+from breakglass.reviews._notify import notify
+from breakglass.store.tables import SignInRow
+
+__all__ = ["IngestResult", "parse_graph_time", "store_sign_ins"]
+
+_IN_CHUNK = 500
+
+
+@dataclass
+class IngestResult:
+    new_signin_ids: list[str] = field(default_factory=list)
+    reviews_opened: list[int] = field(default_factory=list)
+    reviews_joined: set[int] = field(default_factory=set)
+
+
+def parse_graph_time(value: Any) -> datetime | None:
+    """A Graph timestamp (``…Z``, up to 7 fractional digits) as aware UTC, else None."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _existing(session: Session, tenant_id: str, ids: list[str]) -> set[str]:
+    found: set[str] = set()
+    for i in range(0, len(ids), _IN_CHUNK):
+        found.update(
+            session.scalars(
+                select(SignInRow.signin_id).where(
+                    SignInRow.tenant_id == tenant_id,
+                    SignInRow.signin_id.in_(ids[i : i + _IN_CHUNK]),
+                )
+            )
+        )
+    return found
+
+
+def _insert_once(session: Session, values: dict[str, Any]) -> int | None:
+    """Insert a sign-in unless its id is already stored; the new row id, or None."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    elif dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:  # pragma: no cover - only SQLite and PostgreSQL are supported stores
+        result = session.execute(insert(SignInRow).values(**values).returning(SignInRow.id))
+        return result.scalar_one()
+    stmt = (
+        dialect_insert(SignInRow)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["tenant_id", "signin_id"])
+        .returning(SignInRow.id)
+    )
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def _values(settings: Settings, raw: dict[str, Any], created: datetime, now: datetime) -> dict[str, Any]:
+    status = raw.get("status") if isinstance(raw.get("status"), dict) else {}
+    code = status.get("errorCode") if isinstance(status, dict) else None
+    error_code = code if isinstance(code, int) and not isinstance(code, bool) else None
+    interactive = raw.get("isInteractive")
+    return {
+        "tenant_id": settings.tenant.id,
+        "signin_id": str(raw["id"]),
+        "account_id": str(raw.get("userId", "")).lower(),
+        "user_principal_name": raw.get("userPrincipalName") or None,
+        "created_at": created,
+        # A sign-in without a readable status is treated as a failure: still an alert.
+        "success": error_code == 0,
+        "error_code": error_code,
+        "interactive": interactive if isinstance(interactive, bool) else None,
+        "ip_address": raw.get("ipAddress") or None,
+        "app_display_name": raw.get("appDisplayName") or None,
+        "raw": raw,
+        "received_at": now,
+    }
+
+
+def store_sign_ins(
+    session: Session, settings: Settings, rows: Iterable[dict[str, Any]], *, now: datetime
+) -> IngestResult:
+    """Store the new ``rows``, alert on each and attach each to its review."""
+    upns = {a.object_id: a.upn for a in settings.accounts}
+    usable: dict[str, tuple[datetime, dict[str, Any]]] = {}
+    for raw in rows:
+        created = parse_graph_time(raw.get("createdDateTime"))
+        ident = raw.get("id")
+        user = str(raw.get("userId", "")).lower()
+        if not ident or created is None or user not in upns:
+            continue
+        usable.setdefault(str(ident), (created, raw))
+    result = IngestResult()
+    known = _existing(session, settings.tenant.id, list(usable))
+    # Oldest first, so a session grows forwards and reviews open at its first sign-in.
+    for ident, (created, raw) in sorted(usable.items(), key=lambda kv: (kv[1][0], kv[0])):
+        if ident in known:
+            continue
+        row_id = _insert_once(session, _values(settings, raw, created, now))
+        if row_id is None:
+            continue
+        sign_in = session.get(SignInRow, row_id)
+        assert sign_in is not None
+        upn = upns[sign_in.account_id]
+        review, opened = attach_sign_in(session, settings, sign_in, upn=upn, now=now)
+        if opened:
+            result.reviews_opened.append(review.id)
+        else:
+            result.reviews_joined.add(review.id)
+        result.new_signin_ids.append(ident)
+        outcome = "signed in" if sign_in.success else f"failed to sign in (error {sign_in.error_code})"
+        notify(
+            session,
+            settings,
+            event_type="signin",
+            severity="critical",
+            subject=f"Emergency account {upn} {outcome} at {created.isoformat()}",
+            payload={
+                "signin_id": ident,
+                "account": {"id": sign_in.account_id, "upn": upn},
+                "created_at": created.isoformat(),
+                "success": sign_in.success,
+                "error_code": sign_in.error_code,
+                "ip_address": sign_in.ip_address,
+                "app": sign_in.app_display_name,
+                "review_id": review.id,
+            },
+            dedupe_key=f"signin:{ident}",
+            now=now,
+        )
+        audit.append(
+            session,
+            tenant_id=settings.tenant.id,
+            actor=WATCHER_ACTOR,
+            action="signin.recorded",
+            data={
+                "signin_id": ident,
+                "account_id": sign_in.account_id,
+                "created_at": created.isoformat(),
+                "success": sign_in.success,
+                "review_id": review.id,
+            },
+            at=now,
+        )
+    return result

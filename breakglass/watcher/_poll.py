@@ -1,0 +1,220 @@
+"""One poll of the sign-in logs: fetch every stream, then commit everything at once.
+
+The window is ``[watermark - overlap, now]``; the first poll covers the retention period.
+Rows, reviews, notifications, audit entries and the advanced watermark commit in one
+transaction, so a crash anywhere before the commit leaves the watermark where it was and
+the next poll fetches the same window again (duplicates are skipped on sign-in id). A
+stream that fails keeps its watermark and counts the failure; once its last success is
+older than three poll intervals, one ``monitor_blind`` alert goes out for the episode.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import structlog
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from breakglass import audit
+from breakglass.config import Settings
+from breakglass.errors import GraphError
+from breakglass.reviews._grouping import WATCHER_ACTOR
+from breakglass.reviews._notify import notify
+from breakglass.store.tables import PollStateRow
+from breakglass.watcher._fetch import STREAMS, Stream, fetch_sign_ins
+from breakglass.watcher._ingest import store_sign_ins
+
+__all__ = ["BLIND_INTERVALS", "PollResult", "is_blind", "poll_once", "poll_once_async"]
+
+log = structlog.get_logger(__name__)
+
+#: The monitor is blind when its last success is older than this many poll intervals.
+BLIND_INTERVALS = 3
+
+
+@dataclass
+class PollResult:
+    """What one poll did. ``errors`` maps a failed stream to its message."""
+
+    started_at: datetime
+    windows: dict[str, tuple[datetime, datetime]] = field(default_factory=dict)
+    fetched: int = 0
+    new_signin_ids: list[str] = field(default_factory=list)
+    reviews_opened: list[int] = field(default_factory=list)
+    reviews_joined: list[int] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)
+    blind_streams: list[str] = field(default_factory=list)
+    requests: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _streams(settings: Settings) -> list[Stream]:
+    names = ["signins", "signins_beta"] if settings.watch.non_interactive else ["signins"]
+    return [STREAMS[n] for n in names]
+
+
+def is_blind(state: PollStateRow | None, settings: Settings, now: datetime) -> bool:
+    """Whether a stream has not had a successful poll for three intervals (or ever)."""
+    limit = timedelta(seconds=BLIND_INTERVALS * settings.thresholds.poll_interval_seconds)
+    if state is None or state.last_success_at is None:
+        return state is None or state.consecutive_failures >= BLIND_INTERVALS
+    return now - state.last_success_at > limit
+
+
+def _state(session: Session, tenant_id: str, stream: str) -> PollStateRow:
+    row = session.get(PollStateRow, (tenant_id, stream), with_for_update=True)
+    if row is None:
+        row = PollStateRow(tenant_id=tenant_id, stream=stream, consecutive_failures=0)
+        session.add(row)
+    return row
+
+
+def _window(settings: Settings, state: PollStateRow | None, now: datetime) -> tuple[datetime, datetime]:
+    if state is None or state.watermark is None:
+        return now - timedelta(days=settings.watch.retention_days), now
+    return state.watermark - timedelta(hours=settings.thresholds.overlap_hours), now
+
+
+def _record_failure(
+    session: Session, settings: Settings, state: PollStateRow, error: str, now: datetime
+) -> bool:
+    """Count a failed poll; enqueue the blind alert once per episode. True when blind."""
+    state.last_attempt_at = now
+    state.consecutive_failures = (state.consecutive_failures or 0) + 1
+    state.last_error = error
+    if not is_blind(state, settings, now):
+        return False
+    if state.blind_alerted_at is None:
+        since = state.last_success_at.isoformat() if state.last_success_at else "never"
+        notify(
+            session,
+            settings,
+            event_type="monitor_blind",
+            severity="critical",
+            subject=f"The sign-in watcher cannot see {state.stream} (last success: {since})",
+            payload={
+                "stream": state.stream,
+                "last_success_at": state.last_success_at.isoformat()
+                if state.last_success_at
+                else None,
+                "consecutive_failures": state.consecutive_failures,
+                "last_error": error,
+            },
+            dedupe_key=f"monitor_blind:{state.stream}:{since}",
+            now=now,
+        )
+        state.blind_alerted_at = now
+        audit.append(
+            session,
+            tenant_id=settings.tenant.id,
+            actor=WATCHER_ACTOR,
+            action="watch.blind",
+            data={"stream": state.stream, "last_success_at": since, "error": error},
+            at=now,
+        )
+    return True
+
+
+def _record_success(
+    session: Session, settings: Settings, state: PollStateRow, end: datetime, now: datetime
+) -> None:
+    if state.blind_alerted_at is not None:
+        notify(
+            session,
+            settings,
+            event_type="monitor_recovered",
+            severity="info",
+            subject=f"The sign-in watcher sees {state.stream} again",
+            payload={"stream": state.stream, "blind_since": state.blind_alerted_at.isoformat()},
+            dedupe_key=f"monitor_recovered:{state.stream}:{state.blind_alerted_at.isoformat()}",
+            now=now,
+        )
+        audit.append(
+            session,
+            tenant_id=settings.tenant.id,
+            actor=WATCHER_ACTOR,
+            action="watch.recovered",
+            data={"stream": state.stream},
+            at=now,
+        )
+    state.watermark = end
+    state.last_success_at = now
+    state.last_attempt_at = now
+    state.consecutive_failures = 0
+    state.last_error = None
+    state.blind_alerted_at = None
+
+
+async def poll_once_async(settings: Settings, *, now: datetime | None = None) -> PollResult:
+    """Poll every stream once (one Graph session) and commit the outcome."""
+    from breakglass.graph._session import GraphSession
+    from breakglass.store.engine import assert_migrated, make_engine, make_sessionmaker
+
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    result = PollResult(started_at=now)
+    engine = make_engine(settings.store_url)
+    try:
+        assert_migrated(engine)
+        sessions = make_sessionmaker(engine)
+        with sessions() as session:
+            states = {
+                s.name: session.get(PollStateRow, (settings.tenant.id, s.name))
+                for s in _streams(settings)
+            }
+            for name, state in states.items():
+                result.windows[name] = _window(settings, state, now)
+        ids = settings.account_ids
+        gs = GraphSession(settings)
+        try:
+            outcomes = await asyncio.gather(
+                *(
+                    fetch_sign_ins(gs, s, ids, *result.windows[s.name])
+                    for s in _streams(settings)
+                ),
+                return_exceptions=True,
+            )
+        finally:
+            result.requests = gs.requests_made
+            await gs.aclose()
+        with sessions.begin() as session:
+            for stream, outcome in zip(_streams(settings), outcomes, strict=True):
+                state = _state(session, settings.tenant.id, stream.name)
+                if isinstance(outcome, BaseException):
+                    if not isinstance(outcome, GraphError):
+                        raise outcome
+                    result.errors[stream.name] = str(outcome)
+                    if _record_failure(session, settings, state, str(outcome), now):
+                        result.blind_streams.append(stream.name)
+                    continue
+                result.fetched += len(outcome)
+                ingest = store_sign_ins(session, settings, outcome, now=now)
+                result.new_signin_ids += ingest.new_signin_ids
+                result.reviews_opened += ingest.reviews_opened
+                result.reviews_joined += sorted(ingest.reviews_joined)
+                _record_success(session, settings, state, result.windows[stream.name][1], now)
+    finally:
+        engine.dispose()
+    log.info(
+        "watch.poll",
+        fetched=result.fetched,
+        new=len(result.new_signin_ids),
+        opened=len(result.reviews_opened),
+        errors=result.errors,
+        requests=result.requests,
+    )
+    return result
+
+
+def poll_once(settings: Settings, *, now: datetime | None = None) -> PollResult:
+    """Synchronous ``poll_once_async`` (its own event loop)."""
+    return asyncio.run(poll_once_async(settings, now=now))
+
+
+def poll_states(session: Session, tenant_id: str) -> list[PollStateRow]:
+    return list(session.scalars(select(PollStateRow).where(PollStateRow.tenant_id == tenant_id)))
