@@ -55,7 +55,7 @@ def fail(message: str, code: ExitCode) -> NoReturn:
     """Print ``message`` to stderr and exit with ``code``."""
     from rich.console import Console
 
-    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False)
+    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(int(code))
 
 

@@ -43,7 +43,7 @@ def merkle_root(entries: Sequence[bytes]) -> bytes:
 def merkle_roots(entries: Iterable[bytes], sizes: Iterable[int]) -> dict[int, bytes]:
     """The roots of several prefixes in one pass (for verifying many checkpoints).
 
-    Keeps the compact range of perfect subtrees (RFC 9162 §2.1.4 style): the root of the
+    Keeps the "compact range" of perfect subtrees (as transparency-dev does): the root of the
     first m leaves is the right-to-left fold of that stack. Sizes beyond the number of
     entries are left out of the result.
     """
@@ -52,14 +52,12 @@ def merkle_roots(entries: Iterable[bytes], sizes: Iterable[int]) -> dict[int, by
     if 0 in wanted:
         roots[0] = hashlib.sha256(b"").digest()
     stack: list[tuple[int, bytes]] = []  # (height, hash), heights strictly decreasing
-    count = 0
-    for entry in entries:
+    for count, entry in enumerate(entries, start=1):
         height, node = 0, leaf_hash(entry)
         while stack and stack[-1][0] == height:
             node = node_hash(stack.pop()[1], node)
             height += 1
         stack.append((height, node))
-        count += 1
         if count in wanted:
             root = stack[-1][1]
             for _, left in reversed(stack[:-1]):

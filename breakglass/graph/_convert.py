@@ -32,6 +32,7 @@ __all__ = [
     "auth_method",
     "ca_policy",
     "directory_object",
+    "directory_object_raw",
     "group",
     "method_configuration",
     "organization",
@@ -40,6 +41,7 @@ __all__ = [
     "role_instance",
     "sign_in_activity",
     "user_info",
+    "user_info_raw",
 ]
 
 
@@ -262,4 +264,41 @@ def method_configuration(model: Any) -> MethodConfiguration:
         state=None if state == "unknownFutureValue" else state,
         include_target_ids=target_ids(getattr(model, "include_targets", None)),
         exclude_target_ids=target_ids(getattr(model, "exclude_targets", None)),
+    )
+
+
+def user_info_raw(data: dict[str, Any]) -> UserInfo:
+    """``user_info`` for a raw Graph user object (bulk reads skip the SDK's typed parsing)."""
+    if not data.get("id"):
+        raise ValueError("a user object without id")
+    return UserInfo(
+        id=str(data["id"]),
+        user_principal_name=data.get("userPrincipalName"),
+        display_name=data.get("displayName"),
+        account_enabled=data.get("accountEnabled")
+        if isinstance(data.get("accountEnabled"), bool)
+        else None,
+        on_premises_sync_enabled=data.get("onPremisesSyncEnabled"),
+        on_premises_immutable_id=data.get("onPremisesImmutableId") or None,
+        last_password_change=_dt(data.get("lastPasswordChangeDateTime")),
+        created=_dt(data.get("createdDateTime")),
+        assigned_license_skus=tuple(
+            str(lic.get("skuId"))
+            for lic in data.get("assignedLicenses") or []
+            if isinstance(lic, dict)
+        ),
+        user_type=data.get("userType"),
+    )
+
+
+def directory_object_raw(data: dict[str, Any]) -> DirectoryObjectRef:
+    if not data.get("id"):
+        raise ValueError("a directory object without id")
+    odata_type = str(data.get("@odata.type") or "#microsoft.graph.directoryObject")
+    return DirectoryObjectRef(
+        id=str(data["id"]),
+        kind=odata_type.rsplit(".", 1)[-1],
+        display_name=data.get("displayName"),
+        role_template_id=data.get("roleTemplateId"),
+        user_principal_name=data.get("userPrincipalName"),
     )

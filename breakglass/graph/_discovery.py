@@ -49,26 +49,32 @@ def discovery_candidates(
     groups: Mapping[str, Group],
     active_roles: Iterable[RoleInstance],
 ) -> list[str]:
+    """Undeclared users that every enabled all-users policy excludes (by id, group or role).
+
+    Only a user in the exclusion set of *each* such policy can be exempt from all of them,
+    so the intersection is exact and small; BG-023 then evaluates each candidate fully.
+    """
     declared = set(settings.account_ids)
-    enabled = [p for p in policies if p.state == "enabled"]
-    found: dict[str, None] = {}
-    for policy in enabled:
-        for uid in policy.exclude_users:
-            if _is_guid(uid):
-                found.setdefault(uid)
+    roles = list(active_roles)
+    all_users = [p for p in policies if p.state == "enabled" and "All" in p.include_users]
+    if not all_users:
+        return []
+
+    def members(gid: str) -> set[str]:
+        group = groups.get(gid)
+        return {m.id for m in (group.members or ()) if m.kind == "user"} if group else set()
+
+    def excluded_by(policy: CaPolicy) -> set[str]:
+        found = {u for u in policy.exclude_users if _is_guid(u)}
         for gid in policy.exclude_groups:
-            group = groups.get(gid)
-            for member in (group.members or ()) if group else ():
-                if member.kind == "user":
-                    found.setdefault(member.id)
-    excluded_roles = {r for p in enabled for r in p.exclude_roles}
-    for inst in active_roles:
-        if inst.role_definition_id not in excluded_roles:
-            continue
-        if inst.principal_type in (None, "user"):
-            found.setdefault(inst.principal_id)
-        elif inst.principal_type == "group" and inst.principal_id in groups:
-            for member in groups[inst.principal_id].members or ():
-                if member.kind == "user":
-                    found.setdefault(member.id)
-    return [uid for uid in found if uid not in declared][:MAX_CANDIDATES]
+            found |= members(gid)
+        for inst in roles:
+            if inst.role_definition_id in policy.exclude_roles:
+                if inst.principal_type == "group":
+                    found |= members(inst.principal_id)
+                else:
+                    found.add(inst.principal_id)
+        return found
+
+    candidates = set.intersection(*(excluded_by(p) for p in all_users)) - declared
+    return sorted(candidates)[:MAX_CANDIDATES]

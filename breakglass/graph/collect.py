@@ -17,7 +17,7 @@ from typing import Any
 import structlog
 
 from breakglass.config import Settings
-from breakglass.errors import GraphError, GraphLicenseError, GraphNotFoundError
+from breakglass.errors import GraphError, GraphLicenseError, GraphNotFoundError, GraphPayloadError
 from breakglass.graph import _convert as convert
 from breakglass.graph._session import BatchItem, GraphSession
 from breakglass.snapshot import (
@@ -91,9 +91,6 @@ class Collector:
         from msgraph.generated.models.authentication_method_collection_response import (
             AuthenticationMethodCollectionResponse,
         )
-        from msgraph.generated.models.directory_object_collection_response import (
-            DirectoryObjectCollectionResponse,
-        )
         from msgraph.generated.models.user import User
 
         s = self.session
@@ -125,7 +122,7 @@ class Collector:
                 BatchItem(
                     f"memberOf:{oid}",
                     f"/users/{oid}/transitiveMemberOf?$select={MEMBER_FIELDS}&$top={s.page_size}",
-                    DirectoryObjectCollectionResponse,
+                    None,
                     f"group memberships of {upn}",
                     "User.Read.All",
                 ),
@@ -162,12 +159,11 @@ class Collector:
             )
             member_of = await self.record(
                 f"memberOf:{oid}",
-                self._pages(
+                self._raw_pages(
                     results.get(f"memberOf:{oid}"),
-                    builder.transitive_member_of,
                     f"group memberships of {acc.upn}",
                     "User.Read.All",
-                    convert.directory_object,
+                    convert.directory_object_raw,
                 ),
             )
             out[oid] = AccountData(
@@ -278,12 +274,7 @@ class Collector:
         return await self.record("caPolicies", read) or ()
 
     async def groups(self, group_ids: list[str]) -> dict[str, Group]:
-        """Each group's properties and transitive members (batched; members paged)."""
-        from msgraph.generated.models.directory_object_collection_response import (
-            DirectoryObjectCollectionResponse,
-        )
-        from msgraph.generated.models.group import Group as GroupModel
-
+        """Each group's properties and transitive members (batched; members paged, raw JSON)."""
         s = self.session
         items: list[BatchItem] = []
         for gid in group_ids:
@@ -291,7 +282,7 @@ class Collector:
                 BatchItem(
                     f"group:{gid}",
                     f"/groups/{gid}?$select=id,displayName,isAssignableToRole",
-                    GroupModel,
+                    None,
                     f"group {gid}",
                     "GroupMember.Read.All",
                 ),
@@ -299,7 +290,7 @@ class Collector:
                     f"members:{gid}",
                     f"/groups/{gid}/transitiveMembers?$select=id,displayName,userPrincipalName"
                     f"&$top={s.page_size}",
-                    DirectoryObjectCollectionResponse,
+                    None,
                     f"members of group {gid}",
                     "GroupMember.Read.All",
                 ),
@@ -309,30 +300,30 @@ class Collector:
         for gid in group_ids:
             members = await self.record(
                 f"members:{gid}",
-                self._pages(
+                self._raw_pages(
                     results.get(f"members:{gid}"),
-                    s.client.groups.by_group_id(gid).transitive_members,
                     f"members of group {gid}",
                     "GroupMember.Read.All",
-                    convert.directory_object,
+                    convert.directory_object_raw,
                 ),
             )
-            model = await self.record(
-                f"group:{gid}", _settled(results.get(f"group:{gid}"), lambda m: m)
+            data = await self.record(
+                f"group:{gid}", _settled(results.get(f"group:{gid}"), lambda d: d)
             )
-            if model is not None:
-                out[gid] = convert.group(model, tuple(members) if members is not None else None)
+            if data is not None:
+                assignable = data.get("isAssignableToRole")
+                out[gid] = Group(
+                    id=gid,
+                    display_name=data.get("displayName"),
+                    is_assignable_to_role=assignable if isinstance(assignable, bool) else None,
+                    members=tuple(members) if members is not None else None,
+                )
         return out
 
     async def users(
         self, user_ids: list[str]
     ) -> dict[str, tuple[UserInfo, tuple[DirectoryObjectRef, ...] | None]]:
-        """Discovery candidates: the user and its transitive groups (batched)."""
-        from msgraph.generated.models.directory_object_collection_response import (
-            DirectoryObjectCollectionResponse,
-        )
-        from msgraph.generated.models.user import User
-
+        """Discovery candidates: the user and its transitive groups (batched, raw JSON)."""
         s = self.session
         items: list[BatchItem] = []
         for uid in user_ids:
@@ -340,14 +331,14 @@ class Collector:
                 BatchItem(
                     f"candidate:{uid}",
                     f"/users/{uid}?$select={USER_FIELDS}",
-                    User,
+                    None,
                     f"user {uid}",
                     "User.Read.All",
                 ),
                 BatchItem(
                     f"candidateMemberOf:{uid}",
                     f"/users/{uid}/transitiveMemberOf?$select={MEMBER_FIELDS}&$top={s.page_size}",
-                    DirectoryObjectCollectionResponse,
+                    None,
                     f"group memberships of {uid}",
                     "User.Read.All",
                 ),
@@ -358,20 +349,37 @@ class Collector:
             first = results.get(f"candidate:{uid}")
             if isinstance(first, GraphNotFoundError):
                 continue  # a deleted user still named in a policy excludes nobody
-            user = await self.record(f"candidate:{uid}", _settled(first, convert.user_info))
+            user = await self.record(f"candidate:{uid}", _settled(first, convert.user_info_raw))
             groups = await self.record(
                 f"candidateMemberOf:{uid}",
-                self._pages(
+                self._raw_pages(
                     results.get(f"candidateMemberOf:{uid}"),
-                    s.client.users.by_user_id(uid).transitive_member_of,
                     f"group memberships of {uid}",
                     "User.Read.All",
-                    convert.directory_object,
+                    convert.directory_object_raw,
                 ),
             )
             if user is not None:
                 out[uid] = (user, tuple(groups) if groups is not None else None)
         return out
+
+    def _raw_pages(
+        self, first: Any, what: str, permission: str, conv: Callable[[Any], Any]
+    ) -> Callable[[], Awaitable[list[Any]]]:
+        async def read() -> list[Any]:
+            if isinstance(first, BaseException):
+                raise first
+            if first is None:
+                raise GraphError(f"no answer for {what}", what=what)
+            rows = await self.session.rest_of_raw(first, what=what, permission=permission)
+            try:
+                return [conv(r) for r in rows]
+            except (ValueError, TypeError, KeyError) as exc:
+                raise GraphPayloadError(
+                    f"Graph returned a malformed item in {what}: {exc}"
+                ) from None
+
+        return read
 
     async def pim_policies(self, role_ids: list[str]) -> tuple[PimPolicy, ...]:
         """PIM role management policies (with rules) of the given roles."""

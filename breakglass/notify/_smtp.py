@@ -8,7 +8,6 @@ refused, and a server that does not offer STARTTLS is a failure, never a downgra
 from __future__ import annotations
 
 import smtplib
-import socket
 import ssl
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -57,9 +56,7 @@ def send_email(
         with smtplib.SMTP(channel.host, channel.port, timeout=channel.timeout_seconds) as smtp:
             smtp.ehlo()
             if channel.starttls:
-                context = ssl.create_default_context(
-                    cafile=str(ca_bundle) if ca_bundle else None
-                )
+                context = ssl.create_default_context(cafile=str(ca_bundle) if ca_bundle else None)
                 smtp.starttls(context=context)
                 smtp.ehlo()
             if channel.username:
@@ -84,13 +81,14 @@ def send_email(
             f"{where} refused every recipient: {sorted(exc.recipients)}", likely_config=True
         ) from None
     except smtplib.SMTPResponseException as exc:
-        text = exc.smtp_error.decode("utf-8", "replace")
+        raw = exc.smtp_error
+        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
         raise DeliveryError(
             f"{where} answered {exc.smtp_code} {text}", likely_config=500 <= exc.smtp_code < 600
         ) from None
     except ssl.SSLError as exc:
         raise DeliveryError(f"{where}: TLS failed: {exc.reason or exc}") from None
-    except (smtplib.SMTPException, OSError, socket.timeout) as exc:
+    except (smtplib.SMTPException, OSError) as exc:
         raise DeliveryError(f"{where}: {type(exc).__name__}: {exc}") from None
     if refused:
         # The others got it: a retry would send them a duplicate, so record it instead.

@@ -2,6 +2,7 @@
 
 ``enqueue`` is called inside the transaction that records the event (a new sign-in, an
 opened review, an escalation); the dispatcher delivers later, per channel, with retries.
+``channels_for`` says which configured channels an event type goes to.
 """
 
 from __future__ import annotations
@@ -9,12 +10,29 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from breakglass.config import NotificationSettings
 from breakglass.store.tables import DeliveryRow, OutboxRow
 
-__all__ = ["enqueue"]
+__all__ = ["ESCALATION_EVENT", "channels_for", "enqueue"]
+
+ESCALATION_EVENT = "review_overdue"
+
+
+def channels_for(notifications: NotificationSettings, event_type: str) -> list[str]:
+    """Names of the channels that ``event_type`` goes to, in configuration order.
+
+    A channel takes the event types in its ``events`` (``*``: all). An escalation
+    (``review_overdue``) also goes to every ``escalation_channels`` entry — or, when that
+    list is empty, to every channel — whatever their ``events`` say: it must be loud.
+    """
+    chosen = {c.name for c in notifications.channels if "*" in c.events or event_type in c.events}
+    if event_type == ESCALATION_EVENT:
+        chosen |= set(notifications.escalation_channels) or {c.name for c in notifications.channels}
+    return [c.name for c in notifications.channels if c.name in chosen]
 
 
 def enqueue(
@@ -29,7 +47,10 @@ def enqueue(
     channels: list[str],
     now: datetime | None = None,
 ) -> OutboxRow:
-    """Record an event to notify ``channels`` about; idempotent on ``dedupe_key``."""
+    """Record an event to notify ``channels`` about; idempotent on ``dedupe_key``.
+
+    Call it in the event's own transaction; nothing is sent until the dispatcher runs.
+    """
     existing = session.scalars(
         select(OutboxRow).where(
             OutboxRow.tenant_id == tenant_id, OutboxRow.dedupe_key == dedupe_key
@@ -49,6 +70,14 @@ def enqueue(
     )
     session.add(row)
     session.flush()
+    if not channels:
+        # Recorded (the event is real) but nobody will hear of it: say so loudly.
+        structlog.get_logger("breakglass.notify").error(
+            "notify.no_channels",
+            outbox_id=row.id,
+            event_type=event_type,
+            hint="no notification channel takes this event type; configure one",
+        )
     for channel in channels:
         session.add(
             DeliveryRow(

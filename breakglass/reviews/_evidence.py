@@ -73,6 +73,8 @@ async def _fetch(settings: Settings, account_id: str, start: datetime, end: date
     return sorted(merged.values(), key=_sort_key)
 
 
-def fetch_evidence(settings: Settings, account_id: str, start: datetime, end: datetime) -> list[Any]:
+def fetch_evidence(
+    settings: Settings, account_id: str, start: datetime, end: datetime
+) -> list[Any]:
     """Directory audits initiated by or targeting ``account_id`` in ``[start, end]``."""
     return asyncio.run(_fetch(settings, account_id, start, end))

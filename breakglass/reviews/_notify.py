@@ -16,9 +16,7 @@ __all__ = ["channels_for", "escalation_channels", "notify"]
 def channels_for(settings: Settings, event_type: str) -> list[str]:
     """Names of the channels whose ``events`` include ``event_type`` (or ``*``)."""
     return [
-        c.name
-        for c in settings.notifications.channels
-        if "*" in c.events or event_type in c.events
+        c.name for c in settings.notifications.channels if "*" in c.events or event_type in c.events
     ]
 
 

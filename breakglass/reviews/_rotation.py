@@ -14,7 +14,9 @@ from breakglass.snapshot import TenantSnapshot
 
 __all__ = ["rotation_proof"]
 
-_PHISHING_RESISTANT = frozenset({"fido2AuthenticationMethod", "x509CertificateAuthenticationMethod"})
+_PHISHING_RESISTANT = frozenset(
+    {"fido2AuthenticationMethod", "x509CertificateAuthenticationMethod"}
+)
 
 
 def rotation_proof(snapshot: TenantSnapshot, account_id: str, after: datetime) -> dict[str, Any]:
@@ -41,4 +43,8 @@ def rotation_proof(snapshot: TenantSnapshot, account_id: str, after: datetime) -
             f"(password last changed {last}); rotate the password or register a new "
             "FIDO2 key or certificate, then close again"
         )
-    return {"kind": "rotation", "snapshot_taken_at": snapshot.taken_at.isoformat(), "changes": changes}
+    return {
+        "kind": "rotation",
+        "snapshot_taken_at": snapshot.taken_at.isoformat(),
+        "changes": changes,
+    }

@@ -165,6 +165,11 @@ def build_command(
         _exit(ExitCode.USAGE, f"error: signing: {exc}")
     except GraphError as exc:
         _exit(ExitCode.INCOMPLETE, f"error: live tenant facts required (--require-live): {exc}")
+    from breakglass.runbook._releases_store import store_release
+
+    not_recorded = store_release(settings, release)  # BG-041 reads the stored release
+    if not_recorded:
+        warn(not_recorded)
     typer.echo(json.dumps(release.to_json_dict(), indent=2))
     _err(
         f"signed runbook {release.doc_id} version {release.version} written to {out} "

@@ -62,23 +62,28 @@ def _existing(session: Session, tenant_id: str, ids: list[str]) -> set[str]:
 def _insert_once(session: Session, values: dict[str, Any]) -> int | None:
     """Insert a sign-in unless its id is already stored; the new row id, or None."""
     dialect = session.get_bind().dialect.name
+    keys = ["tenant_id", "signin_id"]
+    stmt: Any
     if dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        from sqlalchemy.dialects import sqlite
+
+        stmt = sqlite.insert(SignInRow).values(**values).on_conflict_do_nothing(index_elements=keys)
     elif dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        from sqlalchemy.dialects import postgresql
+
+        stmt = (
+            postgresql.insert(SignInRow)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=keys)
+        )
     else:  # pragma: no cover - only SQLite and PostgreSQL are supported stores
-        result = session.execute(insert(SignInRow).values(**values).returning(SignInRow.id))
-        return result.scalar_one()
-    stmt = (
-        dialect_insert(SignInRow)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["tenant_id", "signin_id"])
-        .returning(SignInRow.id)
-    )
-    return session.execute(stmt).scalar_one_or_none()
+        stmt = insert(SignInRow).values(**values)
+    return session.execute(stmt.returning(SignInRow.id)).scalar_one_or_none()
 
 
-def _values(settings: Settings, raw: dict[str, Any], created: datetime, now: datetime) -> dict[str, Any]:
+def _values(
+    settings: Settings, raw: dict[str, Any], created: datetime, now: datetime
+) -> dict[str, Any]:
     status = raw.get("status") if isinstance(raw.get("status"), dict) else {}
     code = status.get("errorCode") if isinstance(status, dict) else None
     error_code = code if isinstance(code, int) and not isinstance(code, bool) else None
@@ -131,7 +136,9 @@ def store_sign_ins(
         else:
             result.reviews_joined.add(review.id)
         result.new_signin_ids.append(ident)
-        outcome = "signed in" if sign_in.success else f"failed to sign in (error {sign_in.error_code})"
+        outcome = (
+            "signed in" if sign_in.success else f"failed to sign in (error {sign_in.error_code})"
+        )
         notify(
             session,
             settings,

@@ -75,7 +75,9 @@ def _state(session: Session, tenant_id: str, stream: str) -> PollStateRow:
     return row
 
 
-def _window(settings: Settings, state: PollStateRow | None, now: datetime) -> tuple[datetime, datetime]:
+def _window(
+    settings: Settings, state: PollStateRow | None, now: datetime
+) -> tuple[datetime, datetime]:
     if state is None or state.watermark is None:
         return now - timedelta(days=settings.watch.retention_days), now
     return state.watermark - timedelta(hours=settings.thresholds.overlap_hours), now
@@ -173,10 +175,7 @@ async def poll_once_async(settings: Settings, *, now: datetime | None = None) ->
         gs = GraphSession(settings)
         try:
             outcomes = await asyncio.gather(
-                *(
-                    fetch_sign_ins(gs, s, ids, *result.windows[s.name])
-                    for s in _streams(settings)
-                ),
+                *(fetch_sign_ins(gs, s, ids, *result.windows[s.name]) for s in _streams(settings)),
                 return_exceptions=True,
             )
         finally:

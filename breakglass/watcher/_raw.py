@@ -37,7 +37,9 @@ async def _get_page(gs: GraphSession, builder: Any, url: str, *, what: str, perm
     try:
         page = json.loads(body or b"")
     except ValueError as exc:
-        raise GraphPayloadError(f"Graph returned invalid JSON for {what}: {exc}", what=what) from None
+        raise GraphPayloadError(
+            f"Graph returned invalid JSON for {what}: {exc}", what=what
+        ) from None
     if not isinstance(page, dict) or not isinstance(page.get("value"), list):
         raise GraphPayloadError(f"Graph returned a page without 'value' for {what}", what=what)
     return page

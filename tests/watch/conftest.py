@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 import uuid
 from typing import Any
 
@@ -12,14 +12,20 @@ import pytest
 from tests.conftest import Tenant
 from tests.tenant_builder import BG1, BG2, healthy_tenant
 
-__all__ = ["BG1", "BG2", "Sim", "sign_in"]
+__all__ = ["BG1", "BG2", "Sim", "query", "sign_in"]
 
 
-def sign_in(user: str, at: str, *, ok: bool = True, upn: str | None = None, **extra: Any) -> dict[str, Any]:
+def sign_in(
+    user: str, at: str, *, ok: bool = True, upn: str | None = None, **extra: Any
+) -> dict[str, Any]:
     """A Graph-shaped sign-in row for the simulator."""
     status = {"errorCode": 0, "failureReason": None, "additionalDetails": None}
     if not ok:
-        status = {"errorCode": 50126, "failureReason": "Invalid username or password.", "additionalDetails": None}
+        status = {
+            "errorCode": 50126,
+            "failureReason": "Invalid username or password.",
+            "additionalDetails": None,
+        }
     row = {
         "id": str(uuid.uuid4()),
         "createdDateTime": at,
@@ -70,13 +76,35 @@ class Sim:
 
 
 @pytest.fixture
-def sim_factory(
-    tenant_factory: Callable[..., Tenant], db_url: str
-) -> Callable[..., Sim]:
+def sim_factory(tenant_factory: Callable[..., Tenant], db_url: str) -> Iterator[Callable[..., Sim]]:
     """A healthy tenant (optionally edited) whose config stores into ``db_url``."""
+    made: list[Sim] = []
 
     def make(scenario: dict[str, Any] | None = None, **overrides: Any) -> Sim:
         tenant = tenant_factory(scenario or healthy_tenant(), store={"url": db_url}, **overrides)
-        return Sim(tenant)
+        made.append(Sim(tenant))
+        return made[-1]
 
-    return make
+    yield make
+    for sim in made:
+        sim.http.close()
+
+
+def query(settings: Any, model: Any, *where: Any) -> list[Any]:
+    """Every row of ``model`` in the test store (optionally filtered)."""
+    from sqlalchemy import select
+
+    from breakglass.store.engine import make_engine, make_sessionmaker
+
+    engine = make_engine(settings.store_url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            return list(
+                session.scalars(
+                    select(model)
+                    .where(*where)
+                    .order_by(model.id if hasattr(model, "id") else model.stream)
+                )
+            )
+    finally:
+        engine.dispose()

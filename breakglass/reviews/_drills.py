@@ -1,0 +1,104 @@
+"""Drill windows and what closed reviews tell the checks (BG-008 waivers, validation dates)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from breakglass import audit
+from breakglass.config import Settings
+from breakglass.reviews._errors import TransitionRefusedError
+from breakglass.reviews._store import transaction
+from breakglass.store.tables import DrillWindowRow, ReviewRow
+
+__all__ = ["drills", "resolve_account", "rotation_waivers", "schedule_drill"]
+
+
+def resolve_account(settings: Settings, account: str) -> str | None:
+    """A declared account's object id from its UPN or id; None for ``all``."""
+    wanted = account.strip().lower()
+    if wanted == "all":
+        return None
+    for declared in settings.accounts:
+        if wanted in (declared.upn, declared.object_id.lower()):
+            return declared.object_id
+    raise TransitionRefusedError(f"{account!r} is not a declared emergency account (or 'all')")
+
+
+def schedule_drill(
+    settings: Settings,
+    *,
+    account: str,
+    starts: datetime,
+    ends: datetime,
+    actor: str,
+    reason: str,
+    now: datetime | None = None,
+) -> int:
+    """Register a drill window; sign-ins in it open reviews classified as drills."""
+    if starts.tzinfo is None or ends.tzinfo is None:
+        raise TransitionRefusedError("drill start and end need a time zone (e.g. ...Z)")
+    if ends <= starts:
+        raise TransitionRefusedError("the drill must end after it starts")
+    if not actor.strip() or not reason.strip():
+        raise TransitionRefusedError("actor and reason are required")
+    account_id = resolve_account(settings, account)
+    moment = (now or datetime.now(UTC)).astimezone(UTC)
+    with transaction(settings) as session:
+        row = DrillWindowRow(
+            tenant_id=settings.tenant.id,
+            account_id=account_id,
+            starts_at=starts.astimezone(UTC),
+            ends_at=ends.astimezone(UTC),
+            created_by=actor.strip(),
+            created_at=moment,
+            reason=reason.strip(),
+        )
+        session.add(row)
+        session.flush()
+        audit.append(
+            session,
+            tenant_id=settings.tenant.id,
+            actor=actor.strip(),
+            action="drill.scheduled",
+            data={
+                "drill_window_id": row.id,
+                "account_id": account_id,
+                "starts_at": row.starts_at.isoformat(),
+                "ends_at": row.ends_at.isoformat(),
+                "reason": row.reason,
+            },
+            at=moment,
+        )
+        return row.id
+
+
+def _closed(session: Session, tenant_id: str) -> list[ReviewRow]:
+    return list(
+        session.scalars(
+            select(ReviewRow).where(ReviewRow.tenant_id == tenant_id, ReviewRow.state == "closed")
+        )
+    )
+
+
+def rotation_waivers(session: Session, tenant_id: str) -> dict[str, datetime]:
+    """Account id → end of the latest session whose review closed on a waiver (BG-008)."""
+    out: dict[str, datetime] = {}
+    for review in _closed(session, tenant_id):
+        if isinstance(review.rotation, dict) and review.rotation.get("waiver"):
+            out[review.account_id] = max(
+                out.get(review.account_id, review.window_end), review.window_end
+            )
+    return out
+
+
+def drills(session: Session, tenant_id: str) -> dict[str, date]:
+    """Account id → date of the latest closed drill review (validation evidence)."""
+    out: dict[str, date] = {}
+    for review in _closed(session, tenant_id):
+        if review.classification == "drill":
+            day = review.window_end.date()
+            out[review.account_id] = max(out.get(review.account_id, day), day)
+    return out

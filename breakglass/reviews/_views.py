@@ -1,0 +1,128 @@
+"""What reviews look like outside the store (DESIGN §15): plain JSON-ready dicts.
+
+A table row is never returned as is; ``review_summary`` is exactly the ``reviews list``
+shape, ``review_detail`` a superset for ``reviews show``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from breakglass.config import Settings
+from breakglass.reviews._store import load_review, transaction
+from breakglass.store.tables import ReviewEventRow, ReviewRow, SignInRow
+
+__all__ = ["list_reviews", "review_detail", "review_summary", "show_review"]
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _due(review: ReviewRow) -> datetime | None:
+    if review.state == "open":
+        return review.submit_due_at
+    if review.state == "submitted":
+        return review.approve_due_at
+    return None
+
+
+def review_summary(review: ReviewRow, signin_ids: list[str]) -> dict[str, Any]:
+    return {
+        "id": review.id,
+        "kind": review.kind,
+        "state": review.state,
+        "account": {"id": review.account_id, "upn": review.account_upn},
+        "opened_at": _iso(review.opened_at),
+        "due_at": _iso(_due(review)),
+        "signin_ids": signin_ids,
+        "evidence_count": len(review.evidence or []),
+        "classification": review.classification,
+    }
+
+
+def _signins(session: Session, tenant_id: str, review_ids: list[int]) -> dict[int, list[SignInRow]]:
+    out: dict[int, list[SignInRow]] = defaultdict(list)
+    if not review_ids:
+        return out
+    rows = session.scalars(
+        select(SignInRow)
+        .where(SignInRow.tenant_id == tenant_id, SignInRow.review_id.in_(review_ids))
+        .order_by(SignInRow.created_at, SignInRow.signin_id)
+    )
+    for row in rows:
+        assert row.review_id is not None
+        out[row.review_id].append(row)
+    return out
+
+
+def list_reviews(settings: Settings, *, state: str | None = None) -> list[dict[str, Any]]:
+    with transaction(settings) as session:
+        query = select(ReviewRow).where(ReviewRow.tenant_id == settings.tenant.id)
+        if state:
+            query = query.where(ReviewRow.state == state)
+        reviews = list(session.scalars(query.order_by(ReviewRow.id)))
+        signins = _signins(session, settings.tenant.id, [r.id for r in reviews])
+        return [review_summary(r, [s.signin_id for s in signins[r.id]]) for r in reviews]
+
+
+def review_detail(session: Session, settings: Settings, review: ReviewRow) -> dict[str, Any]:
+    signins = _signins(session, settings.tenant.id, [review.id])[review.id]
+    events = session.scalars(
+        select(ReviewEventRow)
+        .where(ReviewEventRow.review_id == review.id)
+        .order_by(ReviewEventRow.id)
+    )
+    return {
+        **review_summary(review, [s.signin_id for s in signins]),
+        "window": {"start": _iso(review.window_start), "end": _iso(review.window_end)},
+        "submit_due_at": _iso(review.submit_due_at),
+        "approve_due_at": _iso(review.approve_due_at),
+        "operator": review.operator,
+        "justification": review.justification,
+        "ticket": review.ticket,
+        "submitted_by": review.submitted_by,
+        "submitted_at": _iso(review.submitted_at),
+        "approved_by": review.approved_by,
+        "approved_at": _iso(review.approved_at),
+        "closed_by": review.closed_by,
+        "closed_at": _iso(review.closed_at),
+        "drill_window_id": review.drill_window_id,
+        "rotation": review.rotation,
+        "evidence_sha256": review.evidence_sha256,
+        "evidence_frozen_at": _iso(review.evidence_frozen_at),
+        "evidence": review.evidence or [],
+        "signins": [
+            {
+                "id": s.signin_id,
+                "created_at": _iso(s.created_at),
+                "success": s.success,
+                "error_code": s.error_code,
+                "interactive": s.interactive,
+                "ip_address": s.ip_address,
+                "app": s.app_display_name,
+            }
+            for s in signins
+        ],
+        "events": [
+            {
+                "at": _iso(e.at),
+                "actor": e.actor,
+                "action": e.action,
+                "from": e.from_state,
+                "to": e.to_state,
+                "reason": e.reason,
+            }
+            for e in events
+        ],
+    }
+
+
+def show_review(settings: Settings, review_id: int) -> dict[str, Any]:
+    with transaction(settings) as session:
+        return review_detail(session, settings, load_review(session, settings, review_id))

@@ -1,0 +1,272 @@
+"""``breakglass watch``, ``breakglass reviews …`` and ``breakglass drill …`` (DESIGN §15).
+
+Mutating commands require an explicit ``--actor``. Refusals (unknown review, wrong state,
+two-person rule, no rotation) exit 2 with the reason on stderr; a Graph failure exits 4.
+Heavy modules are imported inside the commands.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from breakglass.exitcodes import ExitCode
+
+__all__ = ["drill_app", "reviews_app", "watch_command"]
+
+reviews_app = typer.Typer(
+    help="After-action reviews of emergency-account use.", no_args_is_help=True
+)
+drill_app = typer.Typer(help="Pre-registered drills.", no_args_is_help=True)
+
+ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="Config file.")]
+ActorOpt = Annotated[str, typer.Option("--actor", help="Who does this (recorded).")]
+FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table or json.")]
+
+
+def _settings(config: Path | None) -> Any:
+    from breakglass.cli import load
+
+    return load(config)
+
+
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """Map review refusals to exit 2 and Graph failures to exit 4."""
+    from breakglass.cli import fail
+    from breakglass.errors import GraphError, StoreError
+    from breakglass.reviews import ReviewError
+
+    try:
+        yield
+    except (ReviewError, StoreError) as exc:
+        fail(str(exc), ExitCode.USAGE)
+    except GraphError as exc:
+        fail(f"Microsoft Graph: {exc}", ExitCode.INCOMPLETE)
+
+
+def _print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, indent=2, default=str) + "\n")
+
+
+def _say(message: str) -> None:
+    from rich.console import Console
+
+    Console(stderr=True).print(message, highlight=False)
+
+
+def watch_command(
+    config: ConfigOpt = None,
+    once: Annotated[bool, typer.Option("--once", help="Poll once and exit.")] = False,
+) -> None:
+    """Poll the sign-in logs of the emergency accounts (every poll interval until Ctrl-C)."""
+    settings = _settings(config)
+    from breakglass.watcher import PollResult, poll_once, run_forever
+
+    def report(result: PollResult) -> None:
+        _say(
+            f"polled: {result.fetched} sign-ins fetched, {len(result.new_signin_ids)} new, "
+            f"{len(result.reviews_opened)} reviews opened"
+            + (f"; FAILED: {result.errors}" if result.errors else "")
+        )
+
+    with _refusals():
+        if once:
+            result = poll_once(settings)
+            report(result)
+            if not result.ok:
+                raise typer.Exit(int(ExitCode.INCOMPLETE))
+            return
+        try:
+            run_forever(settings, on_poll=report)
+        except KeyboardInterrupt:
+            _say("stopped")
+
+
+@reviews_app.command("list")
+def list_command(
+    config: ConfigOpt = None,
+    state: Annotated[str | None, typer.Option(help="Only reviews in this state.")] = None,
+    fmt: FormatOpt = "table",
+) -> None:
+    """List reviews."""
+    settings = _settings(config)
+    from breakglass.reviews import list_reviews
+
+    with _refusals():
+        items = list_reviews(settings, state=state)
+    if fmt == "json":
+        _print_json(items)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("id", "kind", "state", "account", "opened", "due", "sign-ins", "class")
+    for r in items:
+        table.add_row(
+            str(r["id"]),
+            r["kind"],
+            r["state"],
+            r["account"]["upn"],
+            r["opened_at"],
+            r["due_at"] or "-",
+            str(len(r["signin_ids"])),
+            r["classification"] or "-",
+        )
+    Console().print(table)
+
+
+@reviews_app.command("show")
+def show_command(review_id: int, config: ConfigOpt = None, fmt: FormatOpt = "table") -> None:
+    """Show one review with its sign-ins, evidence and history."""
+    settings = _settings(config)
+    from breakglass.reviews import show_review
+
+    with _refusals():
+        detail = show_review(settings, review_id)
+    if fmt == "json":
+        _print_json(detail)
+        return
+    for key in (
+        "id",
+        "kind",
+        "state",
+        "account",
+        "window",
+        "classification",
+        "operator",
+        "justification",
+        "ticket",
+        "due_at",
+        "evidence_count",
+        "evidence_sha256",
+        "rotation",
+    ):
+        sys.stdout.write(f"{key:16} {detail[key]}\n")
+    for event in detail["events"]:
+        sys.stdout.write(
+            f"  {event['at']} {event['actor']}: {event['from']} → {event['to']} {event['reason'] or ''}\n"
+        )
+
+
+def _run(action: Callable[[], Any], done: str) -> Any:
+    with _refusals():
+        result = action()
+    _say(done)
+    return result
+
+
+@reviews_app.command("submit")
+def submit_command(
+    review_id: int,
+    actor: ActorOpt,
+    operator: Annotated[str, typer.Option(help="Who used the account.")],
+    classification: Annotated[str, typer.Option(help="drill, emergency, misuse, false_positive.")],
+    justification: Annotated[str, typer.Option(help="Why the account was used.")],
+    ticket: Annotated[str | None, typer.Option(help="Ticket reference.")] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Submit the operator's account of the session (gathers the evidence)."""
+    settings = _settings(config)
+    from breakglass.reviews import submit
+
+    _run(
+        lambda: submit(
+            settings,
+            review_id,
+            actor=actor,
+            operator=operator,
+            classification=classification,
+            justification=justification,
+            ticket=ticket,
+        ),
+        f"review {review_id} submitted",
+    )
+
+
+@reviews_app.command("approve")
+def approve_command(review_id: int, actor: ActorOpt, config: ConfigOpt = None) -> None:
+    """Approve a submitted review (not by its operator or submitter)."""
+    settings = _settings(config)
+    from breakglass.reviews import approve
+
+    _run(lambda: approve(settings, review_id, actor=actor), f"review {review_id} approved")
+
+
+@reviews_app.command("reopen")
+def reopen_command(
+    review_id: int,
+    actor: ActorOpt,
+    comment: Annotated[str, typer.Option(help="Why it goes back to the operator.")],
+    config: ConfigOpt = None,
+) -> None:
+    """Send a submitted or approved review back to open."""
+    settings = _settings(config)
+    from breakglass.reviews import reopen
+
+    _run(
+        lambda: reopen(settings, review_id, actor=actor, comment=comment),
+        f"review {review_id} reopened",
+    )
+
+
+@reviews_app.command("close")
+def close_command(
+    review_id: int,
+    actor: ActorOpt,
+    waiver: Annotated[
+        str | None, typer.Option(help="Drills only: close without rotation, for this reason.")
+    ] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Close an approved review once a fresh snapshot confirms credential rotation."""
+    settings = _settings(config)
+    from breakglass.reviews import close
+
+    proof = _run(
+        lambda: close(settings, review_id, actor=actor, waiver_reason=waiver),
+        f"review {review_id} closed",
+    )
+    _print_json(proof)
+
+
+def _when(value: str, name: str) -> datetime:
+    from breakglass.cli import fail
+
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        fail(f"{name} is not an ISO 8601 time: {value!r}", ExitCode.USAGE)
+    if moment.tzinfo is None:
+        fail(f"{name} needs a time zone, e.g. {value}Z or {value}+00:00", ExitCode.USAGE)
+    return moment
+
+
+@drill_app.command("schedule")
+def schedule_command(
+    account: Annotated[str, typer.Option(help="UPN, object id or 'all'.")],
+    start: Annotated[str, typer.Option(help="ISO 8601 start, with time zone.")],
+    end: Annotated[str, typer.Option(help="ISO 8601 end, with time zone.")],
+    actor: ActorOpt,
+    reason: Annotated[str, typer.Option(help="What the drill exercises.")],
+    config: ConfigOpt = None,
+) -> None:
+    """Register a drill window: sign-ins in it are classified as drills."""
+    settings = _settings(config)
+    from breakglass.reviews import schedule_drill
+
+    starts, ends = _when(start, "--start"), _when(end, "--end")
+    drill_id = _run(
+        lambda: schedule_drill(
+            settings, account=account, starts=starts, ends=ends, actor=actor, reason=reason
+        ),
+        "drill scheduled",
+    )
+    _print_json({"drill_window_id": drill_id})

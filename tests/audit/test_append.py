@@ -1,0 +1,100 @@
+"""Appending: one unbroken chain, also under concurrent writers; rows cannot be changed."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import Engine, select, text
+from sqlalchemy.exc import DBAPIError
+
+from breakglass.audit import GENESIS, append, chain_hash
+from breakglass.auditlog import verify_log
+from breakglass.store.engine import make_engine, make_sessionmaker
+from breakglass.store.tables import AuditEntryRow
+from tests.audit.conftest import TENANT
+
+
+def test_entries_link_into_one_chain(sessions, fill) -> None:
+    """Each entry's prev_hash is the previous entry_hash; the first links to GENESIS."""
+    fill(3)
+    with sessions() as session:
+        rows = list(session.scalars(select(AuditEntryRow).order_by(AuditEntryRow.seq)))
+    assert [r.seq for r in rows] == [1, 2, 3]
+    assert rows[0].prev_hash == GENESIS
+    for before, after in zip(rows, rows[1:], strict=False):
+        assert after.prev_hash == before.entry_hash
+    assert all(chain_hash(r.prev_hash, r.payload) == r.entry_hash for r in rows)
+
+
+def test_naive_datetime_is_refused(sessions) -> None:
+    """An entry's time must be timezone-aware; a naive one is not guessed at."""
+    with sessions.begin() as session, pytest.raises(ValueError, match="aware"):
+        append(session, tenant_id=TENANT, actor="a", action="x", data={}, at=datetime(2025, 1, 1))
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE audit_log SET actor = 'mallory' WHERE seq = 1",
+        "DELETE FROM audit_log WHERE seq = 2",
+        "UPDATE audit_checkpoints SET size = 0",
+        "DELETE FROM audit_checkpoints",
+    ],
+)
+def test_update_and_delete_are_refused(engine: Engine, fill, sql: str) -> None:
+    """The append-only triggers refuse UPDATE and DELETE through the application's connection."""
+    fill(2)
+    with engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO audit_checkpoints (size, root, at, text) VALUES (2, 'r', :at, 't')"),
+            {"at": datetime.now(UTC)},
+        )
+    with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+        conn.execute(text(sql))
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM audit_log")).scalar_one() == 2
+
+
+def test_truncate_is_refused_on_postgresql(engine: Engine, fill) -> None:
+    """PostgreSQL's TRUNCATE (which skips row triggers) is refused too."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("TRUNCATE exists on PostgreSQL only")
+    fill(1)
+    with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+        conn.execute(text("TRUNCATE audit_log"))
+
+
+def test_concurrent_writers_keep_one_chain(db_url: str) -> None:
+    """Four threads with their own connections append 15 entries each: one chain, no gaps."""
+    writers, per_writer = 4, 15
+    errors: list[BaseException] = []
+    start = threading.Barrier(writers)
+
+    def write(n: int) -> None:
+        engine = make_engine(db_url)
+        sessions = make_sessionmaker(engine)
+        try:
+            start.wait()
+            for i in range(per_writer):
+                with sessions.begin() as session:
+                    append(session, tenant_id=TENANT, actor=f"w{n}", action="t", data={"i": i})
+        except BaseException as exc:  # collected and re-raised in the main thread
+            errors.append(exc)
+        finally:
+            engine.dispose()
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors, errors
+    engine = make_engine(db_url)
+    with make_sessionmaker(engine)() as session:
+        seqs = list(session.scalars(select(AuditEntryRow.seq).order_by(AuditEntryRow.seq)))
+        report = verify_log(session, public_key=None)
+    engine.dispose()
+    assert seqs == list(range(1, writers * per_writer + 1))
+    assert report.ok, report.problems

@@ -1,0 +1,156 @@
+"""Each channel against a real local receiver: SMTP with STARTTLS and AUTH, Teams, Slack, webhook."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+from email.message import EmailMessage
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from breakglass.notify import dispatch_once, verify_webhook_signature
+
+from .conftest import (
+    HMAC_SECRET,
+    Certs,
+    Receiver,
+    SmtpServer,
+    deliveries,
+    hook_channel,
+    make_settings,
+    queue,
+    smtp_channel,
+)
+
+
+def _parse(raw: bytes) -> EmailMessage:
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+def test_all_four_channels_deliver(
+    db_url: str,
+    sessions: sessionmaker[Session],
+    smtp_server: SmtpServer,
+    certs: Certs,
+    receiver: Receiver,
+) -> None:
+    """One sign-in reaches mail, Teams, Slack and the signed webhook, each once, all `sent`."""
+    settings = make_settings(
+        db_url,
+        [
+            smtp_channel(smtp_server, certs),
+            hook_channel(receiver, "teams", "teams"),
+            hook_channel(receiver, "slack", "slack"),
+            hook_channel(receiver, "generic", "webhook"),
+        ],
+    )
+    outbox_id = queue(sessions, settings)
+
+    result = dispatch_once(settings, session_factory=sessions)
+
+    assert result.ok and len(result.sent) == 4
+    assert [(d.channel, d.status, d.attempts) for d in deliveries(sessions)] == [
+        ("mail", "sent", 0),
+        ("teams", "sent", 0),
+        ("slack", "sent", 0),
+        ("generic", "sent", 0),
+    ]
+    assert all(d.sent_at is not None and d.last_error is None for d in deliveries(sessions))
+
+    # SMTP: logged in after STARTTLS, multipart text + HTML, delivery header.
+    assert smtp_server.logins == ["alerts"]
+    (envelope,) = smtp_server.messages
+    assert sorted(envelope.rcpt_tos) == ["oncall@contoso.example", "secops@contoso.example"]
+    mail = _parse(envelope.original_content)
+    assert mail["Subject"] == "Sign-in of bg1@contoso.onmicrosoft.com"
+    assert mail["X-Breakglass-Delivery"] == f"{outbox_id}:mail"
+    text_part = mail.get_body(preferencelist=("plain",))
+    html_part = mail.get_body(preferencelist=("html",))
+    assert text_part is not None and "203.0.113.7" in text_part.get_content()
+    assert html_part is not None and "<table" in html_part.get_content()
+
+    # Teams: an Adaptive Card message.
+    (teams,) = receiver.to("teams")
+    card = teams.json()["attachments"][0]
+    assert card["contentType"] == "application/vnd.microsoft.card.adaptive"
+    assert card["content"]["type"] == "AdaptiveCard"
+    assert card["content"]["body"][0]["text"] == "Sign-in of bg1@contoso.onmicrosoft.com"
+    assert teams.headers["x-breakglass-delivery"] == f"{outbox_id}:teams"
+    assert teams.headers["idempotency-key"] == f"{outbox_id}:teams"
+
+    # Slack: fallback text plus blocks.
+    (slack,) = receiver.to("slack")
+    message = slack.json()
+    assert message["text"].startswith("Sign-in of bg1@contoso.onmicrosoft.com")
+    assert [b["type"] for b in message["blocks"]] == ["header", "section", "context"]
+
+    # Generic: signed over timestamp + "." + exact body.
+    (hook,) = receiver.to("generic")
+    assert verify_webhook_signature(
+        HMAC_SECRET,
+        hook.headers["x-breakglass-timestamp"],
+        hook.body,
+        hook.headers["x-breakglass-signature"],
+    )
+    document = json.loads(hook.body)
+    assert document["delivery_id"] == f"{outbox_id}:generic"
+    assert document["event_type"] == "signin"
+    assert document["payload"]["ip_address"] == "203.0.113.7"
+
+
+def test_smtp_refuses_credentials_without_starttls(
+    db_url: str,
+    sessions: sessionmaker[Session],
+    smtp_server: SmtpServer,
+    certs: Certs,
+) -> None:
+    """A channel with a username but starttls=false never sends the password in clear."""
+    settings = make_settings(db_url, [smtp_channel(smtp_server, certs, starttls=False)])
+    queue(sessions, settings)
+
+    result = dispatch_once(settings, session_factory=sessions)
+
+    (outcome,) = result.outcomes
+    assert outcome.status == "retry"
+    assert outcome.error is not None and "without STARTTLS" in outcome.error
+    assert smtp_server.logins == [] and smtp_server.messages == []
+
+
+def test_smtp_verifies_the_server_certificate(
+    db_url: str,
+    sessions: sessionmaker[Session],
+    smtp_server: SmtpServer,
+    certs: Certs,
+) -> None:
+    """Without the private CA the STARTTLS handshake fails and nothing (no login) is sent."""
+    settings = make_settings(db_url, [smtp_channel(smtp_server, certs, ca_bundle=None)])
+    queue(sessions, settings)
+
+    (outcome,) = dispatch_once(settings, session_factory=sessions).outcomes
+
+    assert outcome.status == "retry"
+    assert outcome.error is not None and "TLS failed" in outcome.error
+    assert smtp_server.logins == [] and smtp_server.messages == []
+
+
+def test_smtp_wrong_password_is_a_likely_config_error(
+    db_url: str,
+    sessions: sessionmaker[Session],
+    smtp_server: SmtpServer,
+    certs: Certs,
+) -> None:
+    """A refused login is recorded as a failure naming the user, never the password."""
+    settings = make_settings(
+        db_url, [smtp_channel(smtp_server, certs, password="Wr0ng-pa55-Xy7")]
+    )
+    queue(sessions, settings)
+
+    (outcome,) = dispatch_once(settings, session_factory=sessions).outcomes
+
+    assert outcome.status == "retry"
+    assert outcome.error is not None and "refused the login for 'alerts'" in outcome.error
+    assert "Wr0ng-pa55-Xy7" not in outcome.error
+    assert smtp_server.messages == []

@@ -1,0 +1,134 @@
+"""The watcher under throttling, outages, empty pages and a killed process: nothing lost."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from breakglass.checks import CATALOG, CheckContext, Status
+from breakglass.checks import reviews_checks as _reviews_checks  # noqa: F401 - registers BG-040/042
+from breakglass.checks._registry import Emit
+from breakglass.reviews import review_extras
+from breakglass.snapshot import TenantSnapshot
+from breakglass.store.tables import OutboxRow, PollStateRow, ReviewRow, SignInRow
+from breakglass.watcher import poll_once
+from tests.watch.conftest import BG1, BG2, Sim, query, sign_in
+
+
+def _states(sim: Sim) -> dict[str, PollStateRow]:
+    return {s.stream: s for s in query(sim.settings, PollStateRow)}
+
+
+def _bg042(sim: Sim, now: datetime) -> Status:
+    from breakglass.store.engine import make_engine, make_sessionmaker
+
+    engine = make_engine(sim.settings.store_url)
+    with make_sessionmaker(engine)() as session:
+        extras = review_extras(session, sim.settings, now)
+    engine.dispose()
+    snapshot = TenantSnapshot(
+        tenant_id=sim.settings.tenant.id, taken_at=now, organization=None, accounts={}
+    )
+    ctx = CheckContext(settings=sim.settings, snapshot=snapshot, now=now, extras=extras)
+    check = CATALOG["BG-042"]
+    (finding,) = list(check.run(ctx, Emit(check.meta)))
+    return finding.status
+
+
+def test_throttle_storm_keeps_watermark(sim_factory: Callable[..., Sim]) -> None:
+    """A 429 storm outlasting the SDK's retries fails the stream without moving its watermark."""
+    sim = sim_factory()
+    t0 = datetime.now(UTC)
+    poll_once(sim.settings, now=t0)
+    ids = sim.sign_ins([sign_in(BG1, "-5m"), sign_in(BG2, "-4m", ok=False)])
+    sim.fault(path=r"^/v1\.0/auditLogs/signIns", status=429, count=4, retry_after=1)
+    failed = poll_once(sim.settings)
+    assert set(failed.errors) == {"signins"}
+    state = _states(sim)["signins"]
+    assert state.watermark == t0 and state.consecutive_failures == 1 and state.last_error
+    assert query(sim.settings, SignInRow) == []
+    recovered = poll_once(sim.settings)
+    assert recovered.ok and sorted(recovered.new_signin_ids) == sorted(ids)
+    assert _states(sim)["signins"].consecutive_failures == 0
+
+
+def test_transient_503_is_retried(sim_factory: Callable[..., Sim]) -> None:
+    """Two 503 answers are retried inside one poll, which then completes."""
+    sim = sim_factory()
+    (ident,) = sim.sign_ins([sign_in(BG1, "-5m")])
+    sim.fault(path=r"^/v1\.0/auditLogs/signIns", status=503, count=2, retry_after=1)
+    result = poll_once(sim.settings)
+    assert result.ok and result.new_signin_ids == [ident]
+
+
+def test_empty_pages_are_followed(sim_factory: Callable[..., Sim]) -> None:
+    """An empty first page with a nextLink does not end the read."""
+    sim = sim_factory()
+    ids = sim.sign_ins([sign_in(BG1, "-5m"), sign_in(BG2, "-1h")])
+    sim.fault(path="auditLogs/signIns", empty_pages=True, count=4)
+    result = poll_once(sim.settings)
+    assert result.ok and sorted(result.new_signin_ids) == sorted(ids)
+    assert result.requests >= 3
+
+
+def test_sigkill_mid_poll_loses_and_duplicates_nothing(sim_factory: Callable[..., Sim]) -> None:
+    """A poll killed with SIGKILL while reading commits nothing; the next poll stores each sign-in once."""
+    sim = sim_factory()
+    first = sim.sign_ins([sign_in(BG1, "-3h"), sign_in(BG1, "-2h")])
+    poll_once(sim.settings)
+    more = sim.sign_ins([sign_in(BG1, "-30m"), sign_in(BG2, "-10m", ok=False)])
+    sim.fault(path="auditLogs/signIns", delay=20, count=2)
+    code = (
+        "from breakglass.config import load_settings; from breakglass.watcher import poll_once; "
+        f"poll_once(load_settings({str(sim.tenant.config_path)!r}))"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=os.getcwd())
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and not any(
+        "signIns" in r[1] for r in sim.tenant.server.request_log[-4:]
+    ):
+        time.sleep(0.1)
+    time.sleep(0.5)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+    assert proc.returncode == -signal.SIGKILL
+    sim.clear_faults()
+    result = poll_once(sim.settings)
+    assert sorted(result.new_signin_ids) == sorted(more)
+    stored = [r.signin_id for r in query(sim.settings, SignInRow)]
+    assert sorted(stored) == sorted(first + more)
+    reviews = query(sim.settings, ReviewRow)
+    assert sorted((r.kind, r.account_id) for r in reviews) == [("attempt", BG2), ("usage", BG1)]
+    signin_alerts = [o for o in query(sim.settings, OutboxRow) if o.event_type == "signin"]
+    assert len(signin_alerts) == 4
+
+
+def test_monitor_blind_after_three_intervals(sim_factory: Callable[..., Sim]) -> None:
+    """After three failed intervals one blind alert per stream goes out and BG-042 fails until recovery."""
+    sim = sim_factory()
+    interval = timedelta(seconds=sim.settings.thresholds.poll_interval_seconds)
+    t0 = datetime.now(UTC)
+    assert _bg042(sim, t0) is Status.FAIL  # never polled
+    poll_once(sim.settings, now=t0)
+    assert _bg042(sim, t0) is Status.PASS
+    sim.fault(path="auditLogs/signIns", status=500, count=50)
+    blind_at = []
+    for k in range(1, 6):
+        result = poll_once(sim.settings, now=t0 + k * interval)
+        assert not result.ok
+        blind_at.append(bool(result.blind_streams))
+    assert blind_at == [False, False, False, True, True]
+    alerts = [o for o in query(sim.settings, OutboxRow) if o.event_type == "monitor_blind"]
+    assert sorted(o.payload["stream"] for o in alerts) == ["signins", "signins_beta"]
+    assert _states(sim)["signins"].consecutive_failures == 5
+    assert _bg042(sim, t0 + 5 * interval) is Status.FAIL
+    sim.clear_faults()
+    assert poll_once(sim.settings, now=t0 + 6 * interval).ok
+    assert _bg042(sim, t0 + 6 * interval) is Status.PASS
+    recovered = [o for o in query(sim.settings, OutboxRow) if o.event_type == "monitor_recovered"]
+    assert len(recovered) == 2
