@@ -92,14 +92,16 @@ class Dba:
 
     def execute(self, sql: str, **params: Any) -> None:
         with self.engine.begin() as conn:
-            if self.pg:
-                conn.execute(text("ALTER TABLE audit_log DISABLE TRIGGER USER"))
-            else:
-                for name in ("audit_log_no_update", "audit_log_no_delete"):
-                    conn.execute(text(f"DROP TRIGGER IF EXISTS {name}"))
+            for table in ("audit_log", "audit_checkpoints"):
+                if self.pg:
+                    conn.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
+                else:
+                    for event in ("update", "delete"):
+                        conn.execute(text(f"DROP TRIGGER IF EXISTS {table}_no_{event}"))
             conn.execute(text(sql), params)
             if self.pg:
-                conn.execute(text("ALTER TABLE audit_log ENABLE TRIGGER USER"))
+                for table in ("audit_log", "audit_checkpoints"):
+                    conn.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER USER"))
 
     def rows(self) -> list[Any]:
         with self.engine.connect() as conn:

@@ -69,7 +69,7 @@ def test_edited_row_is_caught_by_the_chain_alone(sessions, keyed, fill, dba) -> 
     """A DBA edits entry 4's payload (triggers bypassed): its entry_hash no longer matches."""
     fill(6)
     dba.execute(
-        "UPDATE audit_log SET payload = replace(payload, 'alice', 'mallory') WHERE seq = 4"
+        "UPDATE audit_log SET payload = replace(payload, 'täst', 'nothing to see') WHERE seq = 4"
     )
     report = _verify(sessions, keyed)
     assert not report.ok

@@ -167,7 +167,8 @@ def smtp_server(certs: Certs) -> Iterator[SmtpServer]:
         )
         if ok:
             server.logins.append(data.login.decode())
-        return AuthResult(success=ok)
+        # handled=False: aiosmtpd then answers 535 itself (its default is to stay silent).
+        return AuthResult(success=ok, handled=False)
 
     controller = Controller(
         Handler(),
@@ -177,9 +178,6 @@ def smtp_server(certs: Certs) -> Iterator[SmtpServer]:
         require_starttls=True,
         authenticator=authenticate,
         auth_require_tls=True,
-        # smtplib retries a refused PLAIN with LOGIN, whose initial-response form
-        # aiosmtpd 1.4 answers by waiting: offer PLAIN only, so a refusal is immediate.
-        auth_exclude_mechanism=["LOGIN"],
     )
     controller.start()
     yield server

@@ -103,7 +103,7 @@ def query(settings: Any, model: Any, *where: Any) -> list[Any]:
                 session.scalars(
                     select(model)
                     .where(*where)
-                    .order_by(model.id if hasattr(model, "id") else model.stream)
+                    .order_by(*model.__mapper__.primary_key)
                 )
             )
     finally:
