@@ -30,8 +30,14 @@ class Tenant:
         return run_check(self.settings, store=store, **kwargs)
 
 
+@pytest.fixture(scope="session")
+def simulator_keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One set of simulator keys and certificates for the whole run (generating them is slow)."""
+    return tmp_path_factory.mktemp("simulator-keys")
+
+
 @pytest.fixture
-def tenant_factory(tmp_path: Path) -> Iterator[Callable[..., Tenant]]:
+def tenant_factory(tmp_path: Path, simulator_keys: Path) -> Iterator[Callable[..., Tenant]]:
     """Start a simulator for a scenario dict and write a config for it."""
     from breakglass.simulator import SimulatorServer, load_scenario, write_config
 
@@ -39,7 +45,7 @@ def tenant_factory(tmp_path: Path) -> Iterator[Callable[..., Tenant]]:
 
     def make(scenario: dict[str, Any], **config_overrides: Any) -> Tenant:
         loaded = load_scenario(scenario)
-        server = SimulatorServer(loaded, state_dir=tmp_path / f"sim{len(servers)}")
+        server = SimulatorServer(loaded, state_dir=simulator_keys)
         server.start()
         servers.append(server)
         path = write_config(server, loaded, tmp_path / f"breakglass{len(servers)}.toml")
