@@ -38,6 +38,9 @@ def _mount_runbook_commands() -> None:
 
     app.add_typer(runbook_app, name="runbook", help="Build and verify signed offline runbooks.")
     app.add_typer(keys_app, name="keys", help="Create the runbook signing key and certificate.")
+    from breakglass.notify.commands import notify_app
+
+    app.add_typer(notify_app, name="notify", help="Send test notifications; run the dispatcher.")
 
 
 _mount_runbook_commands()

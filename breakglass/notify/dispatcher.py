@@ -338,6 +338,8 @@ class _Pass:
             note = "; ".join(n for n in (note, extra) if n) or None
         except DeliveryError as exc:
             error = exc
+        except SQLAlchemyError:
+            raise  # the database, not the channel: the delivery stays claimed and is retried
         except Exception as exc:  # a bug in one channel must not stop the others
             error = DeliveryError(f"unexpected {type(exc).__name__}: {exc}")
         if error is None:

@@ -219,6 +219,7 @@ class Receiver:
     """A webhook receiver; ``status`` per path prefix, optional slow first request."""
 
     port: int = 0
+    scheme: str = "http"
     requests: list[Received] = field(default_factory=list)
     status: dict[str, int] = field(default_factory=dict)
     #: Hold the first request this long (seconds) before answering.
@@ -229,7 +230,7 @@ class Receiver:
 
     def url(self, name: str) -> str:
         """A hook URL with a secret token in the path and the query, like real ones."""
-        return f"http://127.0.0.1:{self.port}/hooks/{name}/{URL_TOKEN}?sig={URL_TOKEN}x"
+        return f"{self.scheme}://127.0.0.1:{self.port}/hooks/{name}/{URL_TOKEN}?sig={URL_TOKEN}x"
 
     def to(self, name: str) -> list[Received]:
         return [r for r in self.requests if r.path.startswith(f"/hooks/{name}/")]
@@ -242,7 +243,17 @@ class Receiver:
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     """A threaded HTTP server on 127.0.0.1 recording every POST."""
-    state = Receiver()
+    yield from _serve(None)
+
+
+@pytest.fixture
+def tls_receiver(certs: Certs) -> Iterator[Receiver]:
+    """The same receiver behind HTTPS with a certificate from the private test CA."""
+    yield from _serve(certs)
+
+
+def _serve(certs: Certs | None) -> Iterator[Receiver]:
+    state = Receiver(scheme="https" if certs else "http")
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
@@ -270,10 +281,12 @@ def receiver() -> Iterator[Receiver]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    if certs is not None:
+        server.socket = certs.server_context().wrap_socket(server.socket, server_side=True)
     server.daemon_threads = True
     server.block_on_close = False
     state.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield state
     state.release.set()

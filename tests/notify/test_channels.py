@@ -143,9 +143,7 @@ def test_smtp_wrong_password_is_a_likely_config_error(
     certs: Certs,
 ) -> None:
     """A refused login is recorded as a failure naming the user, never the password."""
-    settings = make_settings(
-        db_url, [smtp_channel(smtp_server, certs, password="Wr0ng-pa55-Xy7")]
-    )
+    settings = make_settings(db_url, [smtp_channel(smtp_server, certs, password="Wr0ng-pa55-Xy7")])
     queue(sessions, settings)
 
     (outcome,) = dispatch_once(settings, session_factory=sessions).outcomes
@@ -154,3 +152,26 @@ def test_smtp_wrong_password_is_a_likely_config_error(
     assert outcome.error is not None and "refused the login for 'alerts'" in outcome.error
     assert "Wr0ng-pa55-Xy7" not in outcome.error
     assert smtp_server.messages == []
+
+
+def test_https_webhook_verifies_against_the_channel_ca_bundle(
+    db_url: str, sessions: sessionmaker[Session], tls_receiver: Receiver, certs: Certs
+) -> None:
+    """An HTTPS hook signed by a private CA works with ca_bundle and fails without it."""
+    settings = make_settings(
+        db_url,
+        [
+            hook_channel(tls_receiver, "trusted", "webhook", ca_bundle=str(certs.ca_path)),
+            hook_channel(tls_receiver, "untrusted", "webhook"),
+        ],
+    )
+    queue(sessions, settings)
+
+    result = dispatch_once(settings, session_factory=sessions)
+
+    assert [(o.channel, o.status) for o in result.outcomes] == [
+        ("trusted", "sent"),
+        ("untrusted", "retry"),
+    ]
+    assert "CERTIFICATE_VERIFY_FAILED" in str(result.outcomes[1].error)
+    assert len(tls_receiver.to("trusted")) == 1 and tls_receiver.to("untrusted") == []

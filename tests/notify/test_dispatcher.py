@@ -62,28 +62,49 @@ def test_failing_channel_retries_with_backoff_then_dies(
         assert broken.last_error is not None and "HTTP 500" in broken.last_error
 
         # Not yet due: nothing happens.
-        assert dispatch_once(settings, now=now + timedelta(seconds=1), session_factory=sessions).outcomes == []
+        assert (
+            dispatch_once(
+                settings, now=now + timedelta(seconds=1), session_factory=sessions
+            ).outcomes
+            == []
+        )
 
         statuses = []
         for _ in range(2):
             now = deliveries(sessions)[0].next_attempt_at
-            statuses += [o.status for o in dispatch_once(settings, now=now, session_factory=sessions, rng=rng).outcomes]
+            statuses += [
+                o.status
+                for o in dispatch_once(
+                    settings, now=now, session_factory=sessions, rng=rng
+                ).outcomes
+            ]
         assert statuses == ["retry", "dead"]
 
     final = deliveries(sessions)
-    assert [(d.channel, d.status, d.attempts) for d in final] == [("broken", "dead", 3), ("good", "sent", 0)]
+    assert [(d.channel, d.status, d.attempts) for d in final] == [
+        ("broken", "dead", 3),
+        ("good", "sent", 0),
+    ]
     assert len(receiver.to("broken")) == 3 and len(receiver.to("good")) == 1
     dead = [e for e in logs if e["event"] == "notify.dead"]
     assert len(dead) == 1 and dead[0]["log_level"] == "critical" and dead[0]["channel"] == "broken"
     # Dead is final: a later pass does not resend it.
-    assert dispatch_once(settings, now=now + timedelta(days=1), session_factory=sessions).outcomes == []
+    assert (
+        dispatch_once(settings, now=now + timedelta(days=1), session_factory=sessions).outcomes
+        == []
+    )
 
 
 def test_refused_connection_does_not_block_other_channels(
     db_url: str, sessions: sessionmaker[Session], receiver: Receiver
 ) -> None:
     """A channel nobody listens on fails fast, is skipped for the pass, and others get all."""
-    down = {"name": "down", "kind": "teams", "url": f"http://127.0.0.1:{free_port()}/hooks/down/{URL_TOKEN}", "timeout_seconds": 2}
+    down = {
+        "name": "down",
+        "kind": "teams",
+        "url": f"http://127.0.0.1:{free_port()}/hooks/down/{URL_TOKEN}",
+        "timeout_seconds": 2,
+    }
     settings = make_settings(db_url, [down, hook_channel(receiver, "good", "slack")])
     for i in range(3):
         queue(sessions, settings, key=f"signin:{i}", now=T0)
@@ -114,7 +135,12 @@ def test_no_secret_in_errors_logs_or_results(
         [
             hook_channel(receiver, "teams", "teams"),
             hook_channel(receiver, "generic", "webhook"),
-            {"name": "down", "kind": "slack", "url": f"http://127.0.0.1:{free_port()}/hooks/down/{URL_TOKEN}?token={URL_TOKEN}", "timeout_seconds": 2},
+            {
+                "name": "down",
+                "kind": "slack",
+                "url": f"http://127.0.0.1:{free_port()}/hooks/down/{URL_TOKEN}?token={URL_TOKEN}",
+                "timeout_seconds": 2,
+            },
             smtp_channel(smtp_server, certs, password=wrong_password),
         ],
     )
@@ -176,7 +202,10 @@ def test_live_claim_is_respected_and_expired_claim_taken_over(
             update(DeliveryRow).values(status="sending", claimed_until=T0 + timedelta(minutes=5))
         )
 
-    assert dispatch_once(settings, now=T0 + timedelta(minutes=4), session_factory=sessions).outcomes == []
+    assert (
+        dispatch_once(settings, now=T0 + timedelta(minutes=4), session_factory=sessions).outcomes
+        == []
+    )
     assert receiver.requests == []
 
     result = dispatch_once(settings, now=T0 + timedelta(minutes=6), session_factory=sessions)
@@ -188,7 +217,9 @@ def test_concurrent_dispatchers_send_each_delivery_once(
     db_url: str, sessions: sessionmaker[Session], receiver: Receiver
 ) -> None:
     """Four dispatchers racing over 30 deliveries send every one exactly once."""
-    settings = make_settings(db_url, [hook_channel(receiver, "a", "slack"), hook_channel(receiver, "b", "webhook")])
+    settings = make_settings(
+        db_url, [hook_channel(receiver, "a", "slack"), hook_channel(receiver, "b", "webhook")]
+    )
     for i in range(15):
         queue(sessions, settings, key=f"signin:{i}", now=T0)
     errors: list[BaseException] = []
@@ -214,13 +245,32 @@ def test_concurrent_dispatchers_send_each_delivery_once(
     assert {d.status for d in deliveries(sessions)} == {"sent"}
 
 
-def test_enqueue_is_idempotent_and_routes_by_event(db_url: str, sessions: sessionmaker[Session]) -> None:
+def test_enqueue_is_idempotent_and_routes_by_event(
+    db_url: str, sessions: sessionmaker[Session]
+) -> None:
     """The same dedupe key makes one outbox entry; channels_for honours events and escalation."""
     notifications = NotificationSettings(
         channels=[
-            {"name": "mail", "kind": "smtp", "host": "h", "sender": "a@b.c", "recipients": ["x@b.c"], "events": ["signin"]},
-            {"name": "chat", "kind": "slack", "url": "https://hooks.example/abc123def", "events": ["*"]},
-            {"name": "pager", "kind": "teams", "url": "https://hooks.example/xyz789uvw", "events": ["monitor_blind"]},
+            {
+                "name": "mail",
+                "kind": "smtp",
+                "host": "h",
+                "sender": "a@b.c",
+                "recipients": ["x@b.c"],
+                "events": ["signin"],
+            },
+            {
+                "name": "chat",
+                "kind": "slack",
+                "url": "https://hooks.example/abc123def",
+                "events": ["*"],
+            },
+            {
+                "name": "pager",
+                "kind": "teams",
+                "url": "https://hooks.example/xyz789uvw",
+                "events": ["monitor_blind"],
+            },
         ],
         escalation_channels=["pager"],
     )
@@ -230,7 +280,16 @@ def test_enqueue_is_idempotent_and_routes_by_event(db_url: str, sessions: sessio
 
     with sessions() as session, session.begin():
         for _ in range(2):
-            enqueue(session, tenant_id=TENANT, event_type="signin", severity="critical", subject="s", payload={}, dedupe_key="k", channels=["mail", "chat"])
+            enqueue(
+                session,
+                tenant_id=TENANT,
+                event_type="signin",
+                severity="critical",
+                subject="s",
+                payload={},
+                dedupe_key="k",
+                channels=["mail", "chat"],
+            )
     with sessions() as session:
         assert session.query(OutboxRow).count() == 1
         assert session.query(DeliveryRow).count() == 2
@@ -251,4 +310,4 @@ def test_naive_now_is_refused(db_url: str) -> None:
     """The dispatcher only works with aware UTC datetimes."""
     settings = make_settings(db_url, [])
     with pytest.raises(ValueError, match="timezone-aware"):
-        dispatch_once(settings, now=datetime(2025, 1, 1))  # noqa: DTZ001
+        dispatch_once(settings, now=datetime(2025, 1, 1))

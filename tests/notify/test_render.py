@@ -17,15 +17,35 @@ CREATED = datetime(2025, 3, 1, 2, 15, tzinfo=UTC)
 
 PAYLOADS: dict[str, dict[str, Any]] = {
     "signin": SIGNIN_PAYLOAD,
-    "review_opened": {"review_id": "R-42", "upn": "bg1@contoso.onmicrosoft.com", "submit_by": "2025-03-02T02:15Z"},
-    "review_transition": {"review_id": "R-42", "from_state": "open", "to_state": "submitted", "actor": "alice"},
-    "review_overdue": {"review_id": "R-42", "state": "open", "deadline": "2025-03-02T02:15Z", "overdue_by": "3 h"},
-    "monitor_blind": {"component": "sign-in watcher", "reason": "AuditLog.Read.All missing", "since": "2025-03-01T00:00Z"},
+    "review_opened": {
+        "review_id": "R-42",
+        "upn": "bg1@contoso.onmicrosoft.com",
+        "submit_by": "2025-03-02T02:15Z",
+    },
+    "review_transition": {
+        "review_id": "R-42",
+        "from_state": "open",
+        "to_state": "submitted",
+        "actor": "alice",
+    },
+    "review_overdue": {
+        "review_id": "R-42",
+        "state": "open",
+        "deadline": "2025-03-02T02:15Z",
+        "overdue_by": "3 h",
+    },
+    "monitor_blind": {
+        "component": "sign-in watcher",
+        "reason": "AuditLog.Read.All missing",
+        "since": "2025-03-01T00:00Z",
+    },
     "test": {"requested_by": "alice"},
 }
 
 
-def _render_event(event_type: str, payload: dict[str, Any], subject: str = "Subject") -> _render.RenderedBody:
+def _render_event(
+    event_type: str, payload: dict[str, Any], subject: str = "Subject"
+) -> _render.RenderedBody:
     return render_body(
         outbox_id=7,
         tenant_id="t",
@@ -66,7 +86,9 @@ def test_signin_body_names_every_fact() -> None:
 
 def test_successful_signin_has_no_error_code() -> None:
     """A success reads SUCCESS, and missing optional facts are left out, not 'None'."""
-    body = _render_event("signin", {"upn": "bg1@contoso.onmicrosoft.com", "status": "success", "error_code": 0})
+    body = _render_event(
+        "signin", {"upn": "bg1@contoso.onmicrosoft.com", "status": "success", "error_code": 0}
+    )
     assert "Result: SUCCESS\n" in body.text
     assert "None" not in body.text and "Location" not in body.text
 
@@ -90,7 +112,8 @@ def test_unknown_event_type_falls_back_to_subject_and_json() -> None:
 def test_broken_template_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:
     """A template that raises while rendering falls back and reports the problem."""
     env = jinja2.Environment(
-        loader=jinja2.DictLoader({"signin.txt.j2": "{{ 1 // 0 }}", "signin.html.j2": "x"})
+        loader=jinja2.DictLoader({"signin.txt.j2": "{{ 1 // 0 }}", "signin.html.j2": "x"}),
+        autoescape=True,
     )
     monkeypatch.setattr(_render, "_environment", lambda: env)
     body = _render_event("signin", {"upn": "bg1@contoso.onmicrosoft.com"}, subject="Alert")
