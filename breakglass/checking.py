@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
@@ -12,7 +12,10 @@ from breakglass.checks import CheckContext, CheckRun, run_checks
 from breakglass.config import Settings
 from breakglass.snapshot import TenantSnapshot
 
-__all__ = ["check_facts", "run_check"]
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+__all__ = ["check_facts", "run_check", "stored_context"]
 
 log = structlog.get_logger(__name__)
 
@@ -27,6 +30,22 @@ def check_facts(ctx: CheckContext) -> dict[str, Any]:
     }
 
 
+def stored_context(session: Session, settings: Settings, now: datetime) -> dict[str, Any]:
+    """What the store adds to a check: the previous run, reviews, the watcher, the runbook."""
+    from breakglass.reviews import review_context
+    from breakglass.store.runs import latest_run
+
+    row = latest_run(session=session, tenant_id=settings.tenant.id, complete_only=True)
+    parts = review_context(session, settings, now)
+    extras: dict[str, Any] = dict(parts["extras"])
+    return {
+        "previous_facts": dict(row.facts) if row else None,
+        "rotation_waivers": parts["rotation_waivers"],
+        "drills": parts["drills"],
+        "extras": extras,
+    }
+
+
 def run_check(
     settings: Settings,
     *,
@@ -38,23 +57,25 @@ def run_check(
     from breakglass.graph import take_snapshot
 
     started = datetime.now(UTC)
+    moment = now or datetime.now(UTC)
     snapshot = (snapshot_provider or take_snapshot)(settings)
     engine = None
-    previous: dict[str, Any] | None = None
+    stored: dict[str, Any] = {}
     if store:
         from breakglass.store.engine import assert_migrated, make_engine, make_sessionmaker
-        from breakglass.store.runs import latest_run
 
         engine = make_engine(settings.store_url)
         assert_migrated(engine)
         with make_sessionmaker(engine)() as session:
-            row = latest_run(session=session, tenant_id=settings.tenant.id, complete_only=True)
-            previous = dict(row.facts) if row else None
+            stored = stored_context(session, settings, moment)
     ctx = CheckContext(
         settings=settings,
         snapshot=snapshot,
-        now=now or datetime.now(UTC),
-        previous_facts=previous,
+        now=moment,
+        previous_facts=stored.get("previous_facts"),
+        rotation_waivers=stored.get("rotation_waivers", {}),
+        drills=stored.get("drills", {}),
+        extras=stored.get("extras", {}),
     )
     findings = run_checks(ctx)
     run = CheckRun(

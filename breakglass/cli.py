@@ -33,7 +33,7 @@ db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
 
-def _mount_runbook_commands() -> None:
+def _mount_subcommands() -> None:
     from breakglass.runbook.commands import keys_app, runbook_app
 
     app.add_typer(runbook_app, name="runbook", help="Build and verify signed offline runbooks.")
@@ -41,9 +41,14 @@ def _mount_runbook_commands() -> None:
     from breakglass.notify.commands import notify_app
 
     app.add_typer(notify_app, name="notify", help="Send test notifications; run the dispatcher.")
+    from breakglass.reviews.commands import drill_app, reviews_app, watch_command
+
+    app.command("watch")(watch_command)
+    app.add_typer(reviews_app, name="reviews", help="After-action reviews of emergency use.")
+    app.add_typer(drill_app, name="drill", help="Pre-register drill windows.")
 
 
-_mount_runbook_commands()
+_mount_subcommands()
 
 ConfigOpt = Annotated[
     Path | None,

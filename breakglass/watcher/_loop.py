@@ -1,4 +1,7 @@
-"""Polling forever: one poll per interval; a failed poll is logged and retried next time."""
+"""Polling forever: one poll per interval, then a deadline sweep of the reviews.
+
+A failed poll is recorded by ``poll_once`` and retried at the next interval.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from collections.abc import Callable
 import structlog
 
 from breakglass.config import Settings
+from breakglass.reviews._deadlines import sweep
 from breakglass.watcher._poll import PollResult, poll_once
 
 __all__ = ["run_forever"]
@@ -26,6 +30,7 @@ def run_forever(
     while True:
         started = time.monotonic()
         result = poll_once(settings)
+        sweep(settings)  # deadlines: reminders and daily escalations ride on the poll loop
         if on_poll is not None:
             on_poll(result)
         sleep(max(0.0, interval - (time.monotonic() - started)))

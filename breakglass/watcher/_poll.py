@@ -1,6 +1,7 @@
 """One poll of the sign-in logs: fetch every stream, then commit everything at once.
 
-The window is ``[watermark - overlap, now]``; the first poll covers the retention period.
+The window is ``[watermark - overlap, now]``; the first poll, and the first poll of each UTC
+day, cover the retention period (so rows later than the overlap are still caught).
 Rows, reviews, notifications, audit entries and the advanced watermark commit in one
 transaction, so a crash anywhere before the commit leaves the watermark where it was and
 the next poll fetches the same window again (duplicates are skipped on sign-in id). A
@@ -79,6 +80,12 @@ def _window(
     settings: Settings, state: PollStateRow | None, now: datetime
 ) -> tuple[datetime, datetime]:
     if state is None or state.watermark is None:
+        return now - timedelta(days=settings.watch.retention_days), now
+    if state.watermark.date() != now.date():
+        # The first poll of each UTC day re-reads the whole retention window: sign-ins that
+        # arrive later than the overlap (Microsoft: MFA sign-ins can take hours) are still
+        # stored, and reviewed, within a day. It costs a request or two: the query is
+        # filtered to the emergency accounts.
         return now - timedelta(days=settings.watch.retention_days), now
     return state.watermark - timedelta(hours=settings.thresholds.overlap_hours), now
 

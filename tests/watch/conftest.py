@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 import uuid
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -100,11 +100,7 @@ def query(settings: Any, model: Any, *where: Any) -> list[Any]:
     try:
         with make_sessionmaker(engine)() as session:
             return list(
-                session.scalars(
-                    select(model)
-                    .where(*where)
-                    .order_by(*model.__mapper__.primary_key)
-                )
+                session.scalars(select(model).where(*where).order_by(*model.__mapper__.primary_key))
             )
     finally:
         engine.dispose()

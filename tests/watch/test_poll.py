@@ -144,3 +144,17 @@ def test_drill_window_classifies_review(sim_factory: Callable[..., Sim]) -> None
     by_account = {r.account_id: r for r in query(sim.settings, ReviewRow)}
     assert by_account[BG2].classification == "drill" and by_account[BG2].drill_window_id == drill
     assert by_account[BG1].classification is None
+
+
+def test_sign_in_later_than_the_overlap_is_caught_by_the_daily_deep_read(
+    sim_factory: Callable[..., Sim],
+) -> None:
+    """A row that appears later than the 2 h overlap is fetched by the first poll of the next day."""
+    sim = sim_factory()
+    sim.sign_ins([sign_in(BG1, "-1h")])
+    late = sim.sign_ins([sign_in(BG1, "-8h", visibleAt="+2s")])[0]
+    poll_once(sim.settings)
+    time.sleep(2.2)
+    assert poll_once(sim.settings).new_signin_ids == []  # outside [watermark - 2 h, now]
+    tomorrow = datetime.now(UTC) + timedelta(days=1)
+    assert poll_once(sim.settings, now=tomorrow).new_signin_ids == [late]

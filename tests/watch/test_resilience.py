@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from breakglass.checks import CATALOG, CheckContext, Status
 from breakglass.checks import reviews_checks as _reviews_checks  # noqa: F401 - registers BG-040/042
@@ -87,7 +88,7 @@ def test_sigkill_mid_poll_loses_and_duplicates_nothing(sim_factory: Callable[...
         "from breakglass.config import load_settings; from breakglass.watcher import poll_once; "
         f"poll_once(load_settings({str(sim.tenant.config_path)!r}))"
     )
-    proc = subprocess.Popen([sys.executable, "-c", code], cwd=os.getcwd())
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=Path.cwd())
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline and not any(
         "signIns" in r[1] for r in sim.tenant.server.request_log[-4:]
