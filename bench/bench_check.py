@@ -22,8 +22,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from breakglass.simulator import SimulatorServer, load_scenario, write_config  # noqa: E402
-from tests.tenant_builder import (  # noqa: E402
+from breakglass.simulator import SimulatorServer, load_scenario, write_config
+from tests.tenant_builder import (
     EXCLUSION_GROUP,
     GA,
     SENSITIVE,
@@ -58,8 +58,14 @@ def build(users: int, groups: int, policies: int, rng: random.Random) -> dict[st
         s["authenticationMethods"][oid] = [password(), fido2()]
         s["roleAssignmentScheduleInstances"].append(active_ga(oid))
         s["groups"][0]["members"].append(oid)
-        extra.append({"upn": upn, "object_id": oid, "credential_location": "Safe C",
-                      "custodians": [{"name": "Dana", "phone": "+1 555 0100"}]})
+        extra.append(
+            {
+                "upn": upn,
+                "object_id": oid,
+                "credential_location": "Safe C",
+                "custodians": [{"name": "Dana", "phone": "+1 555 0100"}],
+            }
+        )
     s["breakglass"]["accounts"] += extra
     group_ids = []
     for g in range(groups):
@@ -70,17 +76,28 @@ def build(users: int, groups: int, policies: int, rng: random.Random) -> dict[st
     for p in range(policies):
         excludes = [EXCLUSION_GROUP] + ([rng.choice(group_ids)] if p % 5 == 0 else [])
         s["conditionalAccessPolicies"].append(
-            ca_policy(f"Policy {p}", controls=[rng.choice(["mfa", "block", "compliantDevice"])],
-                      exclude_groups=excludes,
-                      include_users=["All"] if p % 3 else [],
-                      include_groups=[] if p % 3 else [rng.choice(group_ids)])
+            ca_policy(
+                f"Policy {p}",
+                controls=[rng.choice(["mfa", "block", "compliantDevice"])],
+                exclude_groups=excludes,
+                include_users=["All"] if p % 3 else [],
+                include_groups=[] if p % 3 else [rng.choice(group_ids)],
+            )
         )
     for i, uid in enumerate(ids[:60]):
         role = list(SENSITIVE)[i % len(SENSITIVE)]
         s["roleEligibilityScheduleInstances"].append(
-            {"id": str(uuid.uuid4()), "principalId": uid, "roleDefinitionId": role,
-             "directoryScopeId": "/", "startDateTime": "-10d", "endDateTime": None,
-             "memberType": "Direct", "roleEligibilityScheduleId": str(uuid.uuid4())})
+            {
+                "id": str(uuid.uuid4()),
+                "principalId": uid,
+                "roleDefinitionId": role,
+                "directoryScopeId": "/",
+                "startDateTime": "-10d",
+                "endDateTime": None,
+                "memberType": "Direct",
+                "roleEligibilityScheduleId": str(uuid.uuid4()),
+            }
+        )
     s["roleAssignmentScheduleInstances"].append(active_ga(ids[0]))
     _ = GA
     return s
@@ -96,15 +113,31 @@ def run_one(name: str, users: int, groups: int, policies: int) -> None:
             exe = Path(sys.executable).parent / "breakglass"
             before = server.request_count
             start = time.perf_counter()
-            proc = subprocess.run([str(exe), "check", "-c", str(config), "--no-store", "-f", "json",
-                                   "--fail-on", "none"], capture_output=True, text=True)
+            proc = subprocess.run(
+                [
+                    str(exe),
+                    "check",
+                    "-c",
+                    str(config),
+                    "--no-store",
+                    "-f",
+                    "json",
+                    "--fail-on",
+                    "none",
+                ],
+                capture_output=True,
+                text=True,
+            )
             wall = time.perf_counter() - start
             served = server.request_count - before
         finally:
             server.stop()
     status = "ok" if proc.returncode in (0, 4) else f"exit {proc.returncode}"
-    print(f"{name:16} users={users:6d} groups={groups:4d} policies={policies:4d}  "
-          f"wall={wall:6.2f}s  requests={served:4d}  ({status})", flush=True)
+    print(
+        f"{name:16} users={users:6d} groups={groups:4d} policies={policies:4d}  "
+        f"wall={wall:6.2f}s  requests={served:4d}  ({status})",
+        flush=True,
+    )
     if proc.returncode not in (0, 4):
         print(proc.stderr[-2000:], file=sys.stderr)
 

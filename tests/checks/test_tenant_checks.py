@@ -18,7 +18,6 @@ from tests.tenant_builder import (
     TENANT_ID,
     active_ga,
     ca_policy,
-    clone,
     find,
     gid,
     group,
