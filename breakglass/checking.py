@@ -33,11 +33,12 @@ def check_facts(ctx: CheckContext) -> dict[str, Any]:
 def stored_context(session: Session, settings: Settings, now: datetime) -> dict[str, Any]:
     """What the store adds to a check: the previous run, reviews, the watcher, the runbook."""
     from breakglass.reviews import review_context
+    from breakglass.runbook._releases_store import runbook_extras
     from breakglass.store.runs import latest_run
 
     row = latest_run(session=session, tenant_id=settings.tenant.id, complete_only=True)
     parts = review_context(session, settings, now)
-    extras: dict[str, Any] = dict(parts["extras"])
+    extras: dict[str, Any] = {**parts["extras"], **runbook_extras(session, settings)}
     return {
         "previous_facts": dict(row.facts) if row else None,
         "rotation_waivers": parts["rotation_waivers"],

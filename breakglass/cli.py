@@ -46,6 +46,9 @@ def _mount_subcommands() -> None:
     app.command("watch")(watch_command)
     app.add_typer(reviews_app, name="reviews", help="After-action reviews of emergency use.")
     app.add_typer(drill_app, name="drill", help="Pre-register drill windows.")
+    from breakglass.audit_commands import audit_app
+
+    app.add_typer(audit_app, name="audit", help="Verify the audit log; write signed checkpoints.")
 
 
 _mount_subcommands()

@@ -30,6 +30,10 @@ def redact_secrets(
     return event_dict
 
 
+def _stderr_logger(*_args: Any) -> structlog.PrintLogger:
+    return structlog.PrintLogger(file=sys.stderr)
+
+
 def configure_logging(level: str = "warning", *, json: bool = False) -> None:
     numeric = getattr(logging, level.upper(), logging.WARNING)
     logging.basicConfig(stream=sys.stderr, level=numeric, format="%(message)s")
@@ -47,6 +51,7 @@ def configure_logging(level: str = "warning", *, json: bool = False) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        # Look sys.stderr up at each call: test runners and embedding apps swap it.
+        logger_factory=_stderr_logger,
         cache_logger_on_first_use=False,
     )

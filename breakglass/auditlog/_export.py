@@ -36,8 +36,9 @@ def exported_checkpoints(settings: Settings) -> list[Path]:
 def write_checkpoint(settings: Settings, session: Session, *, now: datetime | None = None) -> Path:
     """Sign the current log, store the checkpoint row and export it as a file (0644).
 
-    Refuses (``AuditVerificationError``) when the log fails verification against the
-    exported and stored checkpoints: signing a tampered log would launder the tampering.
+    Refuses (``AuditVerificationError``) when the chain is broken or disagrees with a
+    validly signed exported or stored checkpoint: signing a tampered log would launder
+    the tampering.
     The row is added to the caller's transaction; the file is written immediately.
     """
     key = load_checkpoint_signing_key(settings)
@@ -49,9 +50,12 @@ def write_checkpoint(settings: Settings, session: Session, *, now: datetime | No
         origin=origin,
         include_stored=True,
     )
-    if not report.ok:
-        shown = "; ".join(str(p) for p in report.problems[:3])
-        more = f" (and {len(report.problems) - 3} more)" if len(report.problems) > 3 else ""
+    # A checkpoint that does not verify (say, from a key since replaced) vouches for
+    # nothing, so it does not block signing; the log disagreeing with one that does, does.
+    blocking = [p for p in report.problems if p.kind != "checkpoint"]
+    if blocking:
+        shown = "; ".join(str(p) for p in blocking[:3])
+        more = f" (and {len(blocking) - 3} more)" if len(blocking) > 3 else ""
         raise AuditVerificationError(
             f"refusing to sign a checkpoint: the audit log fails verification: {shown}{more}"
         )

@@ -38,16 +38,22 @@ _COLUMNS = ("seq", "tenant_id", "at", "actor", "action", "payload", "prev_hash",
 
 @dataclass(frozen=True)
 class AuditProblem:
-    """One reason the log cannot be trusted; ``seq`` when it concerns one entry."""
+    """One reason the log cannot be trusted; ``seq`` when it concerns one entry.
+
+    ``kind``: ``chain`` (the entries disagree with each other), ``mismatch`` (the log
+    disagrees with a validly signed checkpoint) or ``checkpoint`` (a checkpoint that is
+    unreadable, malformed, forged or from another key or origin, so it vouches for nothing).
+    """
 
     seq: int | None
     reason: str
+    kind: str = "chain"
 
     def __str__(self) -> str:
         return f"entry {self.seq}: {self.reason}" if self.seq is not None else self.reason
 
     def as_dict(self) -> dict[str, Any]:
-        return {"seq": self.seq, "reason": self.reason}
+        return {"seq": self.seq, "kind": self.kind, "reason": self.reason}
 
 
 @dataclass(frozen=True)
@@ -130,9 +136,13 @@ def _read_chain(session: Session) -> _Chain:
     )
     for row in rows:
         if row.seq != expected:
-            missing = f"{expected}" if row.seq == expected + 1 else f"{expected}…{row.seq - 1}"
+            missing = (
+                f"entry {expected} is"
+                if row.seq == expected + 1
+                else f"entries {expected}…{row.seq - 1} are"
+            )
             chain.problems.append(
-                AuditProblem(row.seq, f"sequence gap: entries {missing} are missing (deleted?)")
+                AuditProblem(row.seq, f"sequence gap: {missing} missing (deleted?)")
             )
         if row.prev_hash != chain.head:
             chain.problems.append(
@@ -197,7 +207,7 @@ def _check_sources(
     for source in sources:
         found = _signed_checkpoint(source, public_key, origin)
         if isinstance(found, str):
-            problems.append(AuditProblem(None, f"{source.name}: {found}"))
+            problems.append(AuditProblem(None, f"{source.name}: {found}", "checkpoint"))
             results.append(CheckpointResult(source.name, source.external, None, False))
         else:
             parsed.append((source, found))
@@ -214,7 +224,7 @@ def _check_sources(
         else:
             results.append(CheckpointResult(source.name, source.external, cp.size, True))
             continue
-        problems.append(AuditProblem(None, reason))
+        problems.append(AuditProblem(None, reason, "mismatch"))
         results.append(CheckpointResult(source.name, source.external, cp.size, False))
     return results, problems
 

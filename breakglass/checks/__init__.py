@@ -11,6 +11,7 @@ from breakglass.checks import exclusion_groups as _exclusion  # noqa: F401 - BG-
 from breakglass.checks import methods_policy as _methods  # noqa: F401 - BG-050
 from breakglass.checks import privilege as _privilege  # noqa: F401 - BG-030 … BG-032
 from breakglass.checks import reviews_checks as _reviews  # noqa: F401 - BG-040, BG-042
+from breakglass.checks import runbook_check as _runbook  # noqa: F401 - BG-041
 from breakglass.checks._model import (
     CheckContext,
     CheckMeta,

@@ -106,7 +106,9 @@ class Dba:
     def rows(self) -> list[Any]:
         with self.engine.connect() as conn:
             return list(
-                conn.execute(text("SELECT seq, payload, prev_hash, entry_hash FROM audit_log ORDER BY seq"))
+                conn.execute(
+                    text("SELECT seq, payload, prev_hash, entry_hash FROM audit_log ORDER BY seq")
+                )
             )
 
     def rewrite_from(self, seq: int, edit: Callable[[dict[str, Any]], None]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 from datetime import UTC, datetime
 
@@ -23,7 +24,7 @@ def test_entries_link_into_one_chain(sessions, fill) -> None:
         rows = list(session.scalars(select(AuditEntryRow).order_by(AuditEntryRow.seq)))
     assert [r.seq for r in rows] == [1, 2, 3]
     assert rows[0].prev_hash == GENESIS
-    for before, after in zip(rows, rows[1:], strict=False):
+    for before, after in itertools.pairwise(rows):
         assert after.prev_hash == before.entry_hash
     assert all(chain_hash(r.prev_hash, r.payload) == r.entry_hash for r in rows)
 
@@ -57,13 +58,12 @@ def test_update_and_delete_are_refused(engine: Engine, fill, sql: str) -> None:
         assert conn.execute(text("SELECT count(*) FROM audit_log")).scalar_one() == 2
 
 
-def test_truncate_is_refused_on_postgresql(engine: Engine, fill) -> None:
-    """PostgreSQL's TRUNCATE (which skips row triggers) is refused too."""
-    if engine.dialect.name != "postgresql":
-        pytest.skip("TRUNCATE exists on PostgreSQL only")
+def test_wiping_the_table_is_refused(engine: Engine, fill) -> None:
+    """TRUNCATE (PostgreSQL) or an unfiltered DELETE (SQLite's truncate) is refused too."""
     fill(1)
+    wipe = "TRUNCATE audit_log" if engine.dialect.name == "postgresql" else "DELETE FROM audit_log"
     with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
-        conn.execute(text("TRUNCATE audit_log"))
+        conn.execute(text(wipe))
 
 
 def test_concurrent_writers_keep_one_chain(db_url: str) -> None:

@@ -65,7 +65,9 @@ def test_flipped_signature_bit_fails() -> None:
     raw = bytearray(base64.b64decode(sig))
     raw[10] ^= 0x10
     forged = f"{head}\u2014 {name} {base64.b64encode(bytes(raw)).decode()}\n"
-    assert "does not verify" in (signature_problem(parse_checkpoint(forged), KEY.public_key()) or "")
+    assert "does not verify" in (
+        signature_problem(parse_checkpoint(forged), KEY.public_key()) or ""
+    )
 
 
 def test_checkpoint_signed_by_another_key_is_rejected() -> None:

@@ -46,7 +46,10 @@ def test_hand_computed_small_trees() -> None:
     a, b, c = b"a", b"b", b"c"
     assert merkle_root([]) == sha(b"").digest()
     assert merkle_root([a]) == sha(b"\x00a").digest()
-    assert merkle_root([a, b]) == sha(b"\x01" + sha(b"\x00a").digest() + sha(b"\x00b").digest()).digest()
+    assert (
+        merkle_root([a, b])
+        == sha(b"\x01" + sha(b"\x00a").digest() + sha(b"\x00b").digest()).digest()
+    )
     assert merkle_root([a, b, c]) == node_hash(node_hash(leaf_hash(a), leaf_hash(b)), leaf_hash(c))
 
 

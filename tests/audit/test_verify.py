@@ -163,7 +163,9 @@ def test_forged_checkpoint_is_rejected(sessions, keyed, fill, dba, what: str) ->
 
             leaves = [
                 bytes.fromhex(h)
-                for h in session.execute(text("SELECT entry_hash FROM audit_log ORDER BY seq")).scalars()
+                for h in session.execute(
+                    text("SELECT entry_hash FROM audit_log ORDER BY seq")
+                ).scalars()
             ]
         other = sign_checkpoint(cp.origin, 2, merkle_root(leaves), Ed25519PrivateKey.generate())
         forged = _forge(path, lambda _t: other.text())
@@ -232,3 +234,17 @@ def test_report_json_shape(sessions, keyed, fill) -> None:
     data = json.loads(json.dumps(_verify(sessions, keyed).to_json_dict()))
     assert data["schema"] == "breakglass.audit-verify/v1"
     assert {"ok", "size", "head", "checkpoints", "problems", "notes"} <= set(data)
+
+
+def test_key_rotation_does_not_block_new_checkpoints(sessions, keyed, fill) -> None:
+    """After keys-init --force, old checkpoints no longer verify but new ones can be signed."""
+    from breakglass.auditlog import init_checkpoint_key
+
+    fill(2)
+    old = _checkpoint(sessions, keyed)
+    init_checkpoint_key(keyed, force=True)
+    fill(1)
+    new = _checkpoint(sessions, keyed)
+    report = _verify(sessions, keyed, [old, new])
+    assert {p.kind for p in report.problems} == {"checkpoint"}
+    assert [c.size for c in report.checkpoints if c.ok and c.external] == [3]
