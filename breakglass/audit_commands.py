@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from breakglass.errors import ConfigError, SigningError, StoreError
+from breakglass.cli_common import ConfigOption, fail, load
+from breakglass.errors import SigningError, StoreError
 from breakglass.exitcodes import ExitCode
 
 if TYPE_CHECKING:
@@ -30,31 +31,6 @@ audit_app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--config",
-        "-c",
-        help="Configuration file (default: $BREAKGLASS_CONFIG or ./breakglass.toml).",
-        dir_okay=False,
-    ),
-]
-
-
-def fail(message: str, code: ExitCode) -> NoReturn:
-    """Print ``message`` to stderr and exit with ``code``."""
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(int(code))
-
-
-def load(config: Path | None) -> Settings:
-    from breakglass.config import load_settings
-
-    try:
-        return load_settings(config)
-    except ConfigError as exc:
-        fail(f"configuration: {exc}", ExitCode.USAGE)
 
 
 def _engine(settings: Settings) -> Engine:

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from breakglass.cli_common import ConfigOption, fail, load
 from breakglass.errors import BreakglassError, ConfigError, StoreError
 from breakglass.exitcodes import ExitCode
 
 if TYPE_CHECKING:
     from breakglass.checks import CheckRun
-    from breakglass.config import Settings
 
 __all__ = ["app", "main"]
 
@@ -53,30 +53,7 @@ def _mount_subcommands() -> None:
 
 _mount_subcommands()
 
-ConfigOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--config", "-c", help="Config file (default: $BREAKGLASS_CONFIG or ./breakglass.toml)."
-    ),
-]
 SEVERITIES = ("critical", "high", "medium", "low", "info", "none")
-
-
-def fail(message: str, code: ExitCode) -> NoReturn:
-    """Print ``message`` to stderr and exit with ``code``."""
-    from rich.console import Console
-
-    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(int(code))
-
-
-def load(config: Path | None) -> Settings:
-    from breakglass.config import load_settings
-
-    try:
-        return load_settings(config)
-    except ConfigError as exc:
-        fail(f"configuration: {exc}", ExitCode.USAGE)
 
 
 @app.callback()
@@ -91,7 +68,7 @@ def _root(
 
 @app.command()
 def check(
-    config: ConfigOpt = None,
+    config: ConfigOption = None,
     fmt: Annotated[
         str, typer.Option("--format", "-f", help="table, json, sarif, csv, junit.")
     ] = "table",
@@ -188,7 +165,7 @@ def demo(
 
 
 @app.command()
-def permissions(config: ConfigOpt = None) -> None:
+def permissions(config: ConfigOption = None) -> None:
     """List the Graph permissions breakglass needs and, against a tenant, which are missing."""
     from rich.console import Console
     from rich.table import Table
@@ -235,7 +212,7 @@ def permissions(config: ConfigOpt = None) -> None:
 
 
 @db_app.command("upgrade")
-def db_upgrade(config: ConfigOpt = None) -> None:
+def db_upgrade(config: ConfigOption = None) -> None:
     """Create or migrate the database to the latest schema."""
     settings = load(config)
     from breakglass.store.engine import make_engine, upgrade

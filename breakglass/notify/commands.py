@@ -13,16 +13,15 @@ import threading
 import uuid
 from dataclasses import asdict
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
-from breakglass.errors import ConfigError, StoreError
+from breakglass.cli_common import ConfigOption, load
+from breakglass.errors import StoreError
 from breakglass.exitcodes import ExitCode
 
 if TYPE_CHECKING:
-    from breakglass.config import Settings
     from breakglass.notify.dispatcher import DispatchResult
 
 __all__ = ["notify_app"]
@@ -34,30 +33,12 @@ notify_app = typer.Typer(
     add_completion=False,
 )
 
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--config",
-        "-c",
-        help="Configuration file (default: $BREAKGLASS_CONFIG or ./breakglass.toml).",
-        dir_okay=False,
-    ),
-]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 
 
 def _exit(code: ExitCode, message: str) -> NoReturn:
     typer.echo(message, err=True)
     raise typer.Exit(int(code))
-
-
-def _settings(config: Path | None) -> Settings:
-    from breakglass.config import load_settings
-
-    try:
-        return load_settings(config)
-    except ConfigError as exc:
-        _exit(ExitCode.USAGE, f"error: configuration: {exc}")
 
 
 def _print(result: DispatchResult, *, as_json: bool) -> None:
@@ -80,7 +61,7 @@ def test(
     as_json: JsonOption = False,
 ) -> None:
     """Queue a test notification to the channels and deliver it now."""
-    settings = _settings(config)
+    settings = load(config)
     names = [c.name for c in settings.notifications.channels]
     if channel is not None and channel not in names:
         _exit(ExitCode.USAGE, f"error: no channel named {channel!r}; configured: {names}")
@@ -132,7 +113,7 @@ def dispatch(
     as_json: JsonOption = False,
 ) -> None:
     """Deliver the due notifications: one pass with --once, else until interrupted."""
-    settings = _settings(config)
+    settings = load(config)
     from breakglass.notify.dispatcher import dispatch_once, run_dispatcher
     from breakglass.store.engine import assert_migrated, make_engine
 

@@ -12,11 +12,11 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from breakglass.cli_common import ConfigOption, fail, load
 from breakglass.exitcodes import ExitCode
 
 __all__ = ["drill_app", "reviews_app", "watch_command"]
@@ -26,21 +26,13 @@ reviews_app = typer.Typer(
 )
 drill_app = typer.Typer(help="Pre-registered drills.", no_args_is_help=True)
 
-ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="Config file.")]
 ActorOpt = Annotated[str, typer.Option("--actor", help="Who does this (recorded).")]
 FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table or json.")]
-
-
-def _settings(config: Path | None) -> Any:
-    from breakglass.cli import load
-
-    return load(config)
 
 
 @contextmanager
 def _refusals() -> Iterator[None]:
     """Map review refusals to exit 2 and Graph failures to exit 4."""
-    from breakglass.cli import fail
     from breakglass.errors import GraphError, StoreError
     from breakglass.reviews import ReviewError
 
@@ -63,11 +55,11 @@ def _say(message: str) -> None:
 
 
 def watch_command(
-    config: ConfigOpt = None,
+    config: ConfigOption = None,
     once: Annotated[bool, typer.Option("--once", help="Poll once and exit.")] = False,
 ) -> None:
     """Poll the sign-in logs of the emergency accounts (every poll interval until Ctrl-C)."""
-    settings = _settings(config)
+    settings = load(config)
     from breakglass.watcher import PollResult, poll_once, run_forever
 
     def report(result: PollResult) -> None:
@@ -92,12 +84,12 @@ def watch_command(
 
 @reviews_app.command("list")
 def list_command(
-    config: ConfigOpt = None,
+    config: ConfigOption = None,
     state: Annotated[str | None, typer.Option(help="Only reviews in this state.")] = None,
     fmt: FormatOpt = "table",
 ) -> None:
     """List reviews."""
-    settings = _settings(config)
+    settings = load(config)
     from breakglass.reviews import list_reviews
 
     with _refusals():
@@ -124,9 +116,9 @@ def list_command(
 
 
 @reviews_app.command("show")
-def show_command(review_id: int, config: ConfigOpt = None, fmt: FormatOpt = "table") -> None:
+def show_command(review_id: int, config: ConfigOption = None, fmt: FormatOpt = "table") -> None:
     """Show one review with its sign-ins, evidence and history."""
-    settings = _settings(config)
+    settings = load(config)
     from breakglass.reviews import show_review
 
     with _refusals():
@@ -171,10 +163,10 @@ def submit_command(
     classification: Annotated[str, typer.Option(help="drill, emergency, misuse, false_positive.")],
     justification: Annotated[str, typer.Option(help="Why the account was used.")],
     ticket: Annotated[str | None, typer.Option(help="Ticket reference.")] = None,
-    config: ConfigOpt = None,
+    config: ConfigOption = None,
 ) -> None:
     """Submit the operator's account of the session (gathers the evidence)."""
-    settings = _settings(config)
+    settings = load(config)
     from breakglass.reviews import submit
 
     _run(
@@ -192,9 +184,9 @@ def submit_command(
 
 
 @reviews_app.command("approve")
-def approve_command(review_id: int, actor: ActorOpt, config: ConfigOpt = None) -> None:
+def approve_command(review_id: int, actor: ActorOpt, config: ConfigOption = None) -> None:
     """Approve a submitted review (not by its operator or submitter)."""
-    settings = _settings(config)
+    settings = load(config)
     from breakglass.reviews import approve
 
     _run(lambda: approve(settings, review_id, actor=actor), f"review {review_id} approved")
@@ -205,10 +197,10 @@ def reopen_command(
     review_id: int,
     actor: ActorOpt,
     comment: Annotated[str, typer.Option(help="Why it goes back to the operator.")],
-    config: ConfigOpt = None,
+    config: ConfigOption = None,
 ) -> None:
     """Send a submitted or approved review back to open."""
-    settings = _settings(config)
+    settings = load(config)
     from breakglass.reviews import reopen
 
     _run(
@@ -224,10 +216,10 @@ def close_command(
     waiver: Annotated[
         str | None, typer.Option(help="Drills only: close without rotation, for this reason.")
     ] = None,
-    config: ConfigOpt = None,
+    config: ConfigOption = None,
 ) -> None:
     """Close an approved review once a fresh snapshot confirms credential rotation."""
-    settings = _settings(config)
+    settings = load(config)
     from breakglass.reviews import close
 
     proof = _run(
@@ -238,7 +230,6 @@ def close_command(
 
 
 def _when(value: str, name: str) -> datetime:
-    from breakglass.cli import fail
 
     try:
         moment = datetime.fromisoformat(value)
@@ -256,10 +247,10 @@ def schedule_command(
     end: Annotated[str, typer.Option(help="ISO 8601 end, with time zone.")],
     actor: ActorOpt,
     reason: Annotated[str, typer.Option(help="What the drill exercises.")],
-    config: ConfigOpt = None,
+    config: ConfigOption = None,
 ) -> None:
     """Register a drill window: sign-ins in it are classified as drills."""
-    settings = _settings(config)
+    settings = load(config)
     from breakglass.reviews import schedule_drill
 
     starts, ends = _when(start, "--start"), _when(end, "--end")

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
+from breakglass.cli_common import ConfigOption, load
 from breakglass.errors import ConfigError, GraphError, SigningError
 from breakglass.exitcodes import ExitCode
 
@@ -48,17 +49,6 @@ def _keys_group() -> None:
     """Manage the runbook signing key and certificate."""
 
 
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--config",
-        "-c",
-        help="Configuration file (default: $BREAKGLASS_CONFIG or ./breakglass.toml).",
-        dir_okay=False,
-    ),
-]
-
-
 def _err(message: str) -> None:
     typer.echo(message, err=True)
 
@@ -67,15 +57,6 @@ def _exit(code: ExitCode, message: str | None = None) -> NoReturn:
     if message:
         _err(message)
     raise typer.Exit(int(code))
-
-
-def _settings(config: Path | None) -> Settings:
-    from breakglass.config import load_settings
-
-    try:
-        return load_settings(config)
-    except ConfigError as exc:
-        _exit(ExitCode.USAGE, f"error: configuration: {exc}")
 
 
 def _passphrase(*, confirm: bool = False) -> str:
@@ -138,7 +119,7 @@ def build_command(
     from breakglass.runbook._build import build_runbook
     from breakglass.runbook._snapshot_file import load_snapshot_file
 
-    settings = _settings(config)
+    settings = load(config)
     warned: list[str] = []
 
     def warn(message: str) -> None:
@@ -184,7 +165,7 @@ def _expected_cert(config: Path | None, cert: Path | None) -> x509.Certificate |
         if cert is not None:
             return load_certificate(cert)
         if config is not None:
-            settings = _settings(config)
+            settings = load(config)
             return load_certificate(settings.resolve(settings.signing.certificate_path))
     except SigningError as exc:
         _exit(ExitCode.USAGE, f"error: {exc}")
@@ -287,7 +268,7 @@ def keys_init_command(
     """Create a passphrase-protected ECDSA P-256 key and self-signed certificate (mode 0600)."""
     from breakglass.runbook._keys import init_keys
 
-    settings = _settings(config)
+    settings = load(config)
     try:
         files = init_keys(settings, _passphrase(confirm=True), force=force)
     except SigningError as exc:
