@@ -2,16 +2,23 @@
 
 Starts the tenant simulator with the demo scenario, writes a config that points at it,
 migrates a SQLite store beside it and runs a check, so a newcomer sees real findings from a
-real Graph client within seconds and without a tenant.
+real Graph client within seconds and without a tenant. Then an emergency account "signs
+in" (through the simulator's control endpoint) and one watcher poll opens its mandatory
+after-action review, with the alert waiting in the outbox.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
 from breakglass.exitcodes import ExitCode
+
+if TYPE_CHECKING:
+    from breakglass.config import Settings
+    from breakglass.simulator import SimulatorServer
 
 __all__ = ["demo_scenario_path", "run_demo"]
 
@@ -43,6 +50,7 @@ def run_demo(workdir: Path) -> ExitCode:
         err.print(f"Config: {config_path}\n")
         run = run_check(settings)
         print_table(run, Console())
+        _show_live_review(settings, server, err)
         err.print(
             f"\n{server.request_count} Graph requests served. The findings above are planted "
             "in the demo tenant on purpose.\nRun the simulator yourself with: breakglass "
@@ -51,3 +59,34 @@ def run_demo(workdir: Path) -> ExitCode:
     finally:
         server.stop()
     return ExitCode.OK
+
+
+def _show_live_review(settings: Settings, server: SimulatorServer, err: Console) -> None:
+    """An emergency sign-in happens now; one poll opens its review and queues the alert."""
+    import httpx
+
+    from breakglass.reviews import list_reviews
+    from breakglass.watcher import poll_once
+
+    account = settings.accounts[0]
+    err.print(f"\n[bold]Live:[/] {account.upn} signs in now (simulated) …")
+    httpx.post(
+        f"{server.graph_url}/_sim/events",
+        json={"type": "signin", "user": account.upn, "success": True},
+        timeout=10,
+    ).raise_for_status()
+    result = poll_once(settings)
+    err.print(
+        f"watcher poll: {result.fetched} sign-ins read, {len(result.new_signin_ids)} new, "
+        f"{len(result.reviews_opened)} review(s) opened"
+    )
+    for review in list_reviews(settings):
+        err.print(
+            f"  review #{review['id']} {review['kind']} {review['state']}: "
+            f"{review['account']['upn']}, {len(review['signin_ids'])} sign-in(s), "
+            f"due {review['due_at']}"
+        )
+    err.print(
+        "Next: breakglass reviews submit/approve/close --actor … -c "
+        f"{settings.config_path} (two different people; close needs rotated credentials)"
+    )
