@@ -55,7 +55,7 @@ class PollResult:
         return not self.errors
 
 
-def _streams(settings: Settings) -> list[Stream]:
+def streams_for(settings: Settings) -> list[Stream]:
     names = ["signins", "signins_beta"] if settings.watch.non_interactive else ["signins"]
     return [STREAMS[n] for n in names]
 
@@ -174,7 +174,7 @@ async def poll_once_async(settings: Settings, *, now: datetime | None = None) ->
         with sessions() as session:
             states = {
                 s.name: session.get(PollStateRow, (settings.tenant.id, s.name))
-                for s in _streams(settings)
+                for s in streams_for(settings)
             }
             for name, state in states.items():
                 result.windows[name] = _window(settings, state, now)
@@ -182,14 +182,14 @@ async def poll_once_async(settings: Settings, *, now: datetime | None = None) ->
         gs = GraphSession(settings)
         try:
             outcomes = await asyncio.gather(
-                *(fetch_sign_ins(gs, s, ids, *result.windows[s.name]) for s in _streams(settings)),
+                *(fetch_sign_ins(gs, s, ids, *result.windows[s.name]) for s in streams_for(settings)),
                 return_exceptions=True,
             )
         finally:
             result.requests = gs.requests_made
             await gs.aclose()
         with sessions.begin() as session:
-            for stream, outcome in zip(_streams(settings), outcomes, strict=True):
+            for stream, outcome in zip(streams_for(settings), outcomes, strict=True):
                 state = _state(session, settings.tenant.id, stream.name)
                 if isinstance(outcome, BaseException):
                     if not isinstance(outcome, GraphError):
