@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -261,3 +262,68 @@ def schedule_command(
         "drill scheduled",
     )
     _print_json({"drill_window_id": drill_id})
+
+
+@reviews_app.command("report")
+def report_command(
+    review_id: int,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Signed PDF to write.", dir_okay=False)],
+    config: ConfigOption = None,
+) -> None:
+    """Export a closed review as a signed PDF report plus FILE.pdf.manifest.json."""
+    settings = load(config)
+    from breakglass.errors import SigningError
+    from breakglass.reviews._report import export_review_report
+    from breakglass.runbook.commands import _passphrase
+
+    with _refusals():
+        try:
+            result = export_review_report(
+                settings, review_id, out, passphrase=lambda: _passphrase()
+            )
+        except SigningError as exc:
+            fail(f"signing: {exc}", ExitCode.USAGE)
+    _print_json(result.to_json_dict())
+    _say(f"signed report of review {review_id} written to {out}; manifest {result.manifest_path}")
+
+
+@reviews_app.command("verify-report")
+def verify_report_command(
+    pdf: Annotated[Path, typer.Argument(help="Signed report PDF.", exists=True, dir_okay=False)],
+    config: ConfigOption = None,
+    cert: Annotated[
+        Path | None,
+        typer.Option("--cert", help="Check against this certificate.", exists=True, dir_okay=False),
+    ] = None,
+    manifest: Annotated[
+        Path | None,
+        typer.Option(
+            "--manifest", help="Manifest (default: FILE.pdf.manifest.json).", dir_okay=False
+        ),
+    ] = None,
+) -> None:
+    """Verify a report's signature, signer and manifest. Exit 0 if valid, 5 if not."""
+    import logging
+
+    from breakglass.errors import SigningError
+    from breakglass.reviews._report import verify_review_report
+
+    logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
+    if cert is None:
+        settings = load(config)
+        cert = settings.resolve(settings.signing.certificate_path)
+    try:
+        result = verify_review_report(pdf, expected_cert=cert, manifest_path=manifest)
+    except SigningError as exc:
+        fail(str(exc), ExitCode.USAGE)
+    if result.ok:
+        review = (result.manifest or {}).get("review_id")
+        sys.stdout.write(
+            f"VALID: {pdf} is the report of review {review}, signed by {result.signer_subject} "
+            f"(SHA-256 {result.signer_fingerprint})\n"
+        )
+        return
+    sys.stdout.write(f"INVALID: {pdf}\n")
+    for problem in result.problems:
+        typer.echo(f"error: {problem.message}", err=True)
+    raise typer.Exit(int(ExitCode.VERIFICATION_FAILED))

@@ -182,7 +182,10 @@ async def poll_once_async(settings: Settings, *, now: datetime | None = None) ->
         gs = GraphSession(settings)
         try:
             outcomes = await asyncio.gather(
-                *(fetch_sign_ins(gs, s, ids, *result.windows[s.name]) for s in streams_for(settings)),
+                *(
+                    fetch_sign_ins(gs, s, ids, *result.windows[s.name])
+                    for s in streams_for(settings)
+                ),
                 return_exceptions=True,
             )
         finally:

@@ -1,0 +1,627 @@
+"""The signed PDF after-action report of a closed review (DESIGN §9, §12).
+
+A closed review is rendered with the runbook's reportlab styles (summary, timeline,
+sign-ins, frozen evidence, submitter and approver, rotation proof or drill waiver,
+verification), signed with the runbook signing key as a PAdES certification signature,
+and accompanied by a signed JSON manifest (``F.pdf.manifest.json``, schema
+``breakglass.review-report-manifest/v1``). The unsigned PDF is byte-reproducible for the
+same review and signer. Free text a person typed is withheld from the page when it looks
+like a secret; raw sign-in and audit JSON is never printed, only chosen fields.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+from cryptography import x509
+from sqlalchemy import select
+
+from breakglass.config import Settings
+from breakglass.reviews._errors import TransitionRefusedError
+from breakglass.reviews._store import load_review, transaction
+from breakglass.reviews._views import review_detail
+from breakglass.runbook._canonical import canonical_json, parse_iso_utc, sha256_hex
+from breakglass.runbook._keys import (
+    Passphrase,
+    Signer,
+    load_certificate,
+    load_signer,
+    signature_algorithm,
+)
+from breakglass.runbook._manifest import (
+    check_manifest_signature,
+    manifest_path_for,
+    write_manifest,
+)
+from breakglass.runbook._secret_scan import looks_like_secret
+from breakglass.runbook._verify import Problem, VerificationResult
+from breakglass.store.tables import SignInRow
+
+__all__ = [
+    "REPORT_MANIFEST_SCHEMA",
+    "ReportResult",
+    "export_review_report",
+    "render_report",
+    "report_content",
+    "verify_review_report",
+]
+
+REPORT_MANIFEST_SCHEMA = "breakglass.review-report-manifest/v1"
+_CONTENT_SCHEMA = "breakglass.review-report-content/v1"
+_MANIFEST_FIELDS = (
+    "schema",
+    "review_id",
+    "tenant_id",
+    "closed_at",
+    "content_sha256",
+    "evidence_sha256",
+    "unsigned_pdf_sha256",
+    "signed_pdf_sha256",
+    "signer_fingerprint",
+    "signature_algorithm",
+    "signature",
+)
+_HEX_FIELDS = ("content_sha256", "unsigned_pdf_sha256", "signed_pdf_sha256", "signer_fingerprint")
+_METHODS = {
+    "password": "Password changed",
+    "fido2AuthenticationMethod": "New FIDO2 security key registered",
+    "x509CertificateAuthenticationMethod": "New certificate registered",
+}
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    """What ``export_review_report`` wrote, with the hashes the manifest binds."""
+
+    review_id: int
+    path: Path
+    manifest_path: Path
+    content_sha256: str
+    evidence_sha256: str | None
+    unsigned_pdf_sha256: str
+    signed_pdf_sha256: str
+    signer_fingerprint: str
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return {
+            "schema": "breakglass.review-report/v1",
+            "review_id": self.review_id,
+            "path": str(self.path),
+            "manifest": str(self.manifest_path),
+            "content_sha256": self.content_sha256,
+            "evidence_sha256": self.evidence_sha256,
+            "unsigned_pdf_sha256": self.unsigned_pdf_sha256,
+            "signed_pdf_sha256": self.signed_pdf_sha256,
+            "signer_fingerprint": self.signer_fingerprint,
+        }
+
+
+def _location(raw: dict[str, Any]) -> str | None:
+    place = raw.get("location")
+    if not isinstance(place, dict):
+        return None
+    parts = [place.get("city"), place.get("state"), place.get("countryOrRegion")]
+    return ", ".join(str(p) for p in parts if p) or None
+
+
+def report_content(settings: Settings, review_id: int) -> dict[str, Any]:
+    """Everything the report prints, as canonical-JSON-ready data; refuses unless closed."""
+    with transaction(settings) as session:
+        review = load_review(session, settings, review_id)
+        if review.state != "closed":
+            raise TransitionRefusedError(
+                f"review {review_id} is {review.state}; only a closed review exports as a "
+                "signed report (submit, approve and close it first)"
+            )
+        detail = review_detail(session, settings, review)
+        raws = {
+            row.signin_id: row.raw
+            for row in session.scalars(
+                select(SignInRow).where(
+                    SignInRow.tenant_id == settings.tenant.id, SignInRow.review_id == review.id
+                )
+            )
+        }
+    for item in detail["signins"]:
+        item["location"] = _location(raws.get(item["id"]) or {})
+    return {
+        "schema": _CONTENT_SCHEMA,
+        "tenant": {"id": settings.tenant.id, "name": settings.tenant.name},
+        "review": detail,
+    }
+
+
+# --- rendering ---------------------------------------------------------------------------
+
+
+def _when(text: str | None) -> str:
+    if not text:
+        return "-"
+    try:
+        return f"{parse_iso_utc(text):%Y-%m-%d %H:%M:%S}"
+    except ValueError:  # a raw Graph time in an unexpected shape: print it as is
+        return text
+
+
+def _typed(text: str | None) -> str:
+    """Free text a person typed, unless it looks like a secret."""
+    if not text:
+        return ""
+    what = looks_like_secret(text)
+    return f"[withheld from the report: looks like {what}]" if what else text
+
+
+def _initiator(audit: dict[str, Any]) -> str:
+    by = audit.get("initiatedBy") or {}
+    user, app = by.get("user") or {}, by.get("app") or {}
+    if user:
+        return str(user.get("userPrincipalName") or user.get("displayName") or user.get("id"))
+    if app:
+        return str(app.get("displayName") or app.get("appId") or "app")
+    return "-"
+
+
+def _targets(audit: dict[str, Any]) -> str:
+    names = []
+    for target in audit.get("targetResources") or []:
+        name = target.get("userPrincipalName") or target.get("displayName") or target.get("id")
+        kind = target.get("type") or target.get("Type")
+        names.append(f"{name} ({kind})" if kind else str(name))
+    return "; ".join(names) or "-"
+
+
+def _same(a: str | None, b: str | None) -> bool:
+    return bool(a and b and a.strip().casefold() == b.strip().casefold())
+
+
+def _story(d: Any, content: dict[str, Any], content_hash: str, signer_fp: str) -> list[Any]:
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.platypus import KeepTogether, Spacer, TableStyle
+
+    from breakglass.runbook._render import _MM, _group
+
+    r = content["review"]
+    tenant = content["tenant"]
+    mono = d.f.mono
+    cell = ParagraphStyle("report-cell", parent=d.cell, fontSize=8.5, leading=10.5)
+
+    def grid(rows: list[tuple[str, str]], widths: tuple[float, float] = (48, 130)) -> Any:
+        return d.grid(
+            [[d.p(k, d.cell_bold), d.p(v, d.cell)] for k, v in rows], widths, label_col=True
+        )
+
+    def header(*names: str) -> list[Any]:
+        return [d.p(f"<b>{n}</b>", cell) for n in names]
+
+    kind = (
+        "usage (at least one successful sign-in)"
+        if r["kind"] == "usage"
+        else "attempt (failed sign-ins only)"
+    )
+    story: list[Any] = [
+        d.p("After-action review report", d.title),
+        d.p(f"Review {r['id']}: {d.t(r['account']['upn'])}", d.subtitle),
+        d.p(
+            f"Tenant {d.t(tenant['name']) or 'unnamed'} "
+            f"(<font name='{mono}'>{escape(tenant['id'])}</font>)",
+            d.small,
+        ),
+        Spacer(1, 4 * _MM),
+        d.p("1. Summary", d.h1),
+        grid(
+            [
+                ("Account (UPN)", f"<b>{d.t(r['account']['upn'])}</b>"),
+                ("Object id", f"<font name='{mono}'>{escape(r['account']['id'])}</font>"),
+                ("Kind", d.t(kind)),
+                ("Session (UTC)", f"{_when(r['window']['start'])} to {_when(r['window']['end'])}"),
+                ("Classification", f"<b>{d.t(r['classification'] or 'none')}</b>"),
+                ("Operator", d.t(r["operator"]) or "-"),
+                ("Justification", d.t(_typed(r["justification"])) or "-"),
+                ("Ticket", d.t(_typed(r["ticket"])) or "none given"),
+                ("Opened (UTC)", _when(r["opened_at"])),
+                ("Closed (UTC)", f"{_when(r['closed_at'])} by {d.t(r['closed_by'])}"),
+                (
+                    "Content SHA-256",
+                    f"<font name='{mono}' size='8.5'>{_group(content_hash)}</font>",
+                ),
+            ]
+        ),
+        d.p("2. Timeline", d.h1),
+    ]
+    rows = [header("Time (UTC)", "Actor", "Action", "From → To", "Reason")]
+    for e in r["events"]:
+        rows.append(
+            [
+                d.p(_when(e["at"]), cell),
+                d.p(d.t(e["actor"]), cell),
+                d.p(d.t(e["action"]), cell),
+                d.p(f"{d.t(e['from'] or '(new)')} → {d.t(e['to'])}", cell),
+                d.p(d.t(_typed(e["reason"])) or "-", cell),
+            ]
+        )
+    story.append(d.grid(rows, [35, 34, 16, 35, 58], header=True))
+
+    story.append(d.p(f"3. Sign-ins ({len(r['signins'])})", d.h1))
+    rows = [header("Time (UTC)", "Result", "IP address", "Location", "Application", "Interactive")]
+    spans = []
+    for s in r["signins"]:
+        result = "success" if s["success"] else f"<b>failure</b> (error {s['error_code']})"
+        interactive = {True: "yes", False: "no", None: "-"}[s["interactive"]]
+        rows.append(
+            [
+                d.p(_when(s["created_at"]), cell),
+                d.p(result, cell),
+                d.p(d.t(s["ip_address"]) or "-", cell),
+                d.p(d.t(s["location"]) or "-", cell),
+                d.p(d.t(s["app"]) or "-", cell),
+                d.p(interactive, cell),
+            ]
+        )
+        spans.append(len(rows))
+        rows.append(
+            [d.p(f"Graph sign-in id <font name='{mono}'>{escape(s['id'])}</font>", d.small)]
+            + [""] * 5
+        )
+    table = d.grid(rows, [35, 27, 28, 30, 35, 23], header=True)
+    table.setStyle(TableStyle([("SPAN", (0, n), (-1, n)) for n in spans]))
+    story.append(table)
+
+    evidence = r["evidence"]
+    section: list[Any] = [
+        d.p(f"4. Evidence: directory audits ({len(evidence)})", d.h1),
+        d.p(
+            "Audits initiated by or targeting the account from 5 minutes before the first "
+            f"sign-in to the end of the session, frozen at {_when(r['evidence_frozen_at'])} UTC. "
+            "SHA-256 of the frozen evidence (canonical JSON): "
+            f"<font name='{mono}' size='8.5'>{escape(r['evidence_sha256'] or 'none')}</font>",
+            d.small,
+        ),
+        Spacer(1, 2 * _MM),
+    ]
+    if evidence:
+        rows = [header("Time (UTC)", "Activity", "Initiated by", "Targets", "Result")]
+        for a in evidence:
+            outcome = str(a.get("result") or "-")
+            if a.get("resultReason"):
+                outcome += f": {a['resultReason']}"
+            rows.append(
+                [
+                    d.p(_when(a.get("activityDateTime")), cell),
+                    d.p(d.t(str(a.get("activityDisplayName") or "-")), cell),
+                    d.p(d.t(_initiator(a)), cell),
+                    d.p(d.t(_targets(a)), cell),
+                    d.p(d.t(_typed(outcome)), cell),
+                ]
+            )
+        section.append(d.grid(rows, [35, 42, 38, 39, 24], header=True))
+    else:
+        section.append(d.p("No directory audit by or about the account fell in the window."))
+    # Heading, hash and the first rows stay together (a long table still splits).
+    story.append(KeepTogether(section))
+
+    approver, submitter, operator = r["approved_by"], r["submitted_by"], r["operator"]
+    if _same(approver, submitter) or _same(approver, operator):
+        rule = "<b>WARNING: the approver is also the submitter or the operator</b>"
+    else:
+        rule = (
+            f"satisfied: the approver ({d.t(approver)}) is neither the submitter "
+            f"({d.t(submitter)}) nor the operator ({d.t(operator)})"
+        )
+    story += [
+        d.p("5. Submission and approval", d.h1),
+        grid(
+            [
+                ("Operator (used the account)", d.t(operator) or "-"),
+                ("Submitted by", f"<b>{d.t(submitter)}</b> at {_when(r['submitted_at'])} UTC"),
+                ("Approved by", f"<b>{d.t(approver)}</b> at {_when(r['approved_at'])} UTC"),
+                ("Two-person rule", rule),
+                ("Closed by", f"{d.t(r['closed_by'])} at {_when(r['closed_at'])} UTC"),
+            ]
+        ),
+    ]
+
+    rotation = r["rotation"] or {}
+    if "waiver" in rotation:
+        story += [
+            d.p("6. Credential rotation: drill waiver", d.h1),
+            d.p(
+                "This drill was closed on a recorded waiver instead of a credential rotation.",
+                d.body,
+            ),
+            grid(
+                [
+                    ("Waiver reason", d.t(_typed(rotation.get("waiver")))),
+                    ("Waived by", d.t(rotation.get("by"))),
+                    ("Recorded (UTC)", _when(rotation.get("at"))),
+                ]
+            ),
+        ]
+    else:
+        story += [
+            d.p("6. Credential rotation proof", d.h1),
+            d.p(
+                "A fresh tenant snapshot taken at "
+                f"{_when(rotation.get('snapshot_taken_at'))} UTC shows these credential "
+                f"changes after the session ended ({_when(r['window']['end'])} UTC):",
+                d.body,
+            ),
+            Spacer(1, 2 * _MM),
+        ]
+        rows = [header("What changed", "When (UTC)", "Method id")]
+        for change in rotation.get("changes") or []:
+            rows.append(
+                [
+                    d.p(d.t(_METHODS.get(change["what"], change["what"])), cell),
+                    d.p(_when(change.get("at")), cell),
+                    d.p(f"<font name='{mono}'>{escape(change.get('id') or '-')}</font>", cell),
+                ]
+            )
+        story.append(d.grid(rows, [60, 40, 78], header=True))
+
+    story += [
+        d.p("7. How to verify this report", d.h1),
+        d.p(
+            "This PDF carries a PAdES certification signature; no change is permitted after "
+            "signing. A signed manifest (FILE.pdf.manifest.json) beside it binds the content, "
+            "evidence and file hashes to the signer. Check both with:",
+            d.body,
+        ),
+        d.mono_p("breakglass reviews verify-report FILE.pdf --config breakglass.toml"),
+        Spacer(1, 2 * _MM),
+        grid(
+            [
+                (
+                    "Signer certificate SHA-256",
+                    f"<font name='{mono}' size='8.5'>{_group(signer_fp)}</font>",
+                ),
+                (
+                    "Content SHA-256",
+                    f"<font name='{mono}' size='8.5'>{_group(content_hash)}</font>",
+                ),
+            ]
+        ),
+    ]
+    return story
+
+
+def render_report(content: dict[str, Any], signer_fingerprint: str) -> tuple[bytes, str]:
+    """The unsigned PDF and its content hash: same content and signer, same bytes."""
+    from reportlab.pdfgen.canvas import Canvas
+    from reportlab.platypus import SimpleDocTemplate
+
+    from breakglass.runbook._fonts import fonts
+    from breakglass.runbook._render import _MM, FOOTER_H, MARGIN_X, PAGE_H, PAGE_W, _Doc
+
+    content_hash = sha256_hex(canonical_json(content))
+    review_id, tenant = content["review"]["id"], content["tenant"]
+    d = _Doc(fonts())
+    header_h = 24 * _MM
+
+    def furniture(canvas: Any, page: int, total: int) -> None:
+        canvas.saveState()
+        top = PAGE_H - 10 * _MM
+        canvas.setFont(d.f.bold, 12)
+        canvas.drawString(MARGIN_X, top, "AFTER-ACTION REVIEW REPORT")
+        canvas.drawRightString(PAGE_W - MARGIN_X, top, f"Review {review_id}")
+        canvas.setFont(d.f.regular, 9.5)
+        canvas.drawString(
+            MARGIN_X, top - 14, d.f.clean(f"{tenant['name'] or 'Tenant'}  ({tenant['id']})")[:90]
+        )
+        canvas.setFont(d.f.bold, 10)
+        canvas.drawRightString(PAGE_W - MARGIN_X, top - 14, f"Page {page} of {total}")
+        canvas.setLineWidth(0.8)
+        line_y = PAGE_H - header_h + 4 * _MM
+        canvas.line(MARGIN_X, line_y, PAGE_W - MARGIN_X, line_y)
+        canvas.line(MARGIN_X, FOOTER_H - 2 * _MM, PAGE_W - MARGIN_X, FOOTER_H - 2 * _MM)
+        canvas.setFont(d.f.regular, 8.5)
+        canvas.drawString(
+            MARGIN_X, FOOTER_H - 6 * _MM, f"Review {review_id}   tenant {tenant['id']}"
+        )
+        canvas.drawString(
+            MARGIN_X, FOOTER_H - 10 * _MM, "Signed report: verify before relying on it (section 7)."
+        )
+        canvas.setFont(d.f.mono, 8.5)
+        canvas.drawRightString(
+            PAGE_W - MARGIN_X, FOOTER_H - 6 * _MM, f"content {content_hash[:16]}"
+        )
+        canvas.setFont(d.f.bold, 9)
+        canvas.drawRightString(PAGE_W - MARGIN_X, FOOTER_H - 10 * _MM, f"Page {page} of {total}")
+        canvas.restoreState()
+
+    class NumberedCanvas(Canvas):  # type: ignore[misc]
+        """Holds pages back until it knows N for "page n of N"."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._pages: list[dict[str, Any]] = []
+
+        def showPage(self) -> None:
+            self._pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self) -> None:
+            total = len(self._pages)
+            for number, state in enumerate(self._pages, start=1):
+                self.__dict__.update(state)
+                furniture(self, number, total)
+                super().showPage()
+            super().save()
+
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=(PAGE_W, PAGE_H),
+        leftMargin=MARGIN_X,
+        rightMargin=MARGIN_X,
+        topMargin=header_h,
+        bottomMargin=FOOTER_H + 2 * _MM,
+        title=f"After-action review {review_id}: {content['review']['account']['upn']}",
+        author=str(tenant["name"] or tenant["id"]),
+        subject=f"Review {review_id}; content SHA-256 {content_hash}",
+        creator="breakglass reviews report",
+        invariant=1,
+        pageCompression=1,
+        lang="en",
+    )
+    doc.build(_story(d, content, content_hash, signer_fingerprint), canvasmaker=NumberedCanvas)
+    return buffer.getvalue(), content_hash
+
+
+# --- signing and the manifest ------------------------------------------------------------
+
+
+def _sign_manifest(fields: dict[str, str], signer: Signer) -> dict[str, str]:
+    body = {
+        **fields,
+        "schema": REPORT_MANIFEST_SCHEMA,
+        "signature_algorithm": signature_algorithm(signer.certificate),
+    }
+    signature = signer.sign(canonical_json(body), encoding="der")
+    return {**body, "signature": base64.b64encode(signature).decode("ascii")}
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+
+
+def export_review_report(
+    settings: Settings,
+    review_id: int,
+    out: Path,
+    *,
+    passphrase: Passphrase,
+    signer: Signer | None = None,
+) -> ReportResult:
+    """Render, sign and write ``out`` and ``out.manifest.json`` for a closed review.
+
+    Raises ``TransitionRefusedError`` unless the review is closed, ``ReviewNotFoundError``
+    for an unknown id and ``SigningError`` for key problems.
+    """
+    from breakglass.runbook._sign import pades_sign
+
+    content = report_content(settings, review_id)
+    signer = signer or load_signer(settings, passphrase)
+    unsigned, content_hash = render_report(content, signer.fingerprint)
+    review = content["review"]
+    signed = pades_sign(
+        unsigned,
+        signer,
+        reason=f"After-action review {review_id} of {review['account']['upn']}",
+        location=settings.signing.organisation,
+    )
+    result = ReportResult(
+        review_id=review_id,
+        path=out.resolve(),
+        manifest_path=manifest_path_for(out.resolve()),
+        content_sha256=content_hash,
+        evidence_sha256=review["evidence_sha256"],
+        unsigned_pdf_sha256=sha256_hex(unsigned),
+        signed_pdf_sha256=sha256_hex(signed),
+        signer_fingerprint=signer.fingerprint,
+    )
+    manifest = _sign_manifest(
+        {
+            "review_id": str(review_id),
+            "tenant_id": settings.tenant.id,
+            "closed_at": review["closed_at"] or "",
+            "content_sha256": result.content_sha256,
+            "evidence_sha256": result.evidence_sha256 or "",
+            "unsigned_pdf_sha256": result.unsigned_pdf_sha256,
+            "signed_pdf_sha256": result.signed_pdf_sha256,
+            "signer_fingerprint": result.signer_fingerprint,
+        },
+        signer,
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _write_atomic(out, signed)
+    write_manifest(result.manifest_path, manifest)
+    return result
+
+
+# --- verification ------------------------------------------------------------------------
+
+
+def _load_report_manifest(path: Path) -> dict[str, str]:
+    """The parsed manifest; ``ValueError`` says what is wrong in one line."""
+    import json
+
+    try:
+        data: Any = json.loads(path.read_bytes().decode("utf-8"))
+    except FileNotFoundError:
+        raise ValueError(f"manifest {path} is missing") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"manifest {path} cannot be read ({exc})") from None
+    if not isinstance(data, dict) or data.get("schema") != REPORT_MANIFEST_SCHEMA:
+        raise ValueError(f"manifest {path} is not a {REPORT_MANIFEST_SCHEMA} manifest")
+    if set(data) != set(_MANIFEST_FIELDS) or not all(isinstance(v, str) for v in data.values()):
+        raise ValueError(f"manifest {path} does not have exactly the expected text fields")
+    for name in _HEX_FIELDS:
+        if len(data[name]) != 64 or any(c not in "0123456789abcdef" for c in data[name]):
+            raise ValueError(f"manifest {path}: {name} is not a SHA-256 hex digest")
+    return {str(k): str(v) for k, v in data.items()}
+
+
+def verify_review_report(
+    pdf_path: Path,
+    *,
+    expected_cert: Path | x509.Certificate,
+    manifest_path: Path | None = None,
+    now: datetime | None = None,
+) -> VerificationResult:
+    """Verify a report's signature (the runbook checks) and its own manifest.
+
+    The PDF checks are ``verify_runbook``'s (intact, whole file, expected signer,
+    certificate validity, no later revision); its runbook-manifest checks are replaced by
+    this report manifest's: well formed, signed by ``expected_cert``, naming this file.
+    """
+    from breakglass.runbook._verify import verify_runbook
+
+    pdf_path = Path(pdf_path)
+    manifest_path = manifest_path or manifest_path_for(pdf_path)
+    cert = load_certificate(expected_cert) if isinstance(expected_cert, Path) else expected_cert
+    pdf = verify_runbook(pdf_path, expected_cert=cert, manifest_path=manifest_path, now=now)
+    problems = [p for p in pdf.problems if not p.code.startswith("manifest_")]
+    manifest: dict[str, str] | None = None
+    try:
+        manifest = _load_report_manifest(manifest_path)
+    except ValueError as exc:
+        problems.append(Problem("manifest_garbled", str(exc)))
+    if manifest is not None:
+        if not check_manifest_signature(manifest, cert):
+            problems.append(
+                Problem(
+                    "manifest_signature",
+                    f"the manifest {manifest_path.name} is not validly signed by the expected "
+                    "certificate (edited or forged)",
+                )
+            )
+        try:
+            actual = sha256_hex(pdf_path.read_bytes())
+        except OSError:
+            actual = ""
+        if manifest["signed_pdf_sha256"] != actual:
+            problems.append(
+                Problem(
+                    "manifest_mismatch",
+                    f"the file does not match its manifest: SHA-256 {actual[:16]}… is not the "
+                    f"exported {manifest['signed_pdf_sha256'][:16]}…",
+                )
+            )
+    return VerificationResult(
+        path=pdf_path,
+        problems=tuple(problems),
+        notes=pdf.notes,
+        trust=pdf.trust,
+        signer_fingerprint=pdf.signer_fingerprint,
+        signer_subject=pdf.signer_subject,
+        signed_at=pdf.signed_at,
+        manifest=manifest,
+    )

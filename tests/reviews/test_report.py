@@ -1,0 +1,175 @@
+"""The signed PDF after-action report of a closed review: content, signature, refusals."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from breakglass import reviews
+from breakglass.reviews import TransitionRefusedError
+from breakglass.reviews._report import (
+    export_review_report,
+    render_report,
+    report_content,
+    verify_review_report,
+)
+from breakglass.reviews.commands import reviews_app
+from breakglass.runbook import init_keys
+from breakglass.runbook._keys import PASSPHRASE_ENV, load_signer
+from breakglass.store.tables import ReviewRow
+from breakglass.watcher import poll_once
+from tests.reviews.test_evidence_deadlines import audit
+from tests.watch.conftest import BG1, Sim, query, sign_in
+
+PASSPHRASE = "correct horse battery staple"
+
+
+def _text(pdf: Path) -> str:
+    out = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, check=True)
+    return out.stdout.decode("utf-8")
+
+
+def _approved(sim: Sim, classification: str = "emergency") -> tuple[int, list[str]]:
+    """One review of two sign-ins with evidence, submitted by Bob, approved by Dave."""
+    ids = sim.sign_ins(
+        [
+            sign_in(BG1, "-70m", location={"city": "Zürich", "countryOrRegion": "CH"}),
+            sign_in(BG1, "-1h"),
+        ]
+    )
+    sim.audits([audit("-50m", by=BG1, target=None, name="Add member to role")])
+    poll_once(sim.settings)
+    (review,) = query(sim.settings, ReviewRow)
+    reviews.submit(
+        sim.settings,
+        review.id,
+        actor="Bob",
+        operator="Carol",
+        classification=classification,
+        justification="CA outage locked out all admins",
+        ticket="INC-42",
+    )
+    reviews.approve(sim.settings, review.id, actor="Dave")
+    init_keys(sim.settings, PASSPHRASE)
+    return int(review.id), ids
+
+
+def test_closed_review_exports_signed_report(
+    sim_factory: Callable[..., Sim], tmp_path: Path
+) -> None:
+    """A review closed on rotation exports a signed PDF that shows its facts and verifies."""
+    sim = sim_factory()
+    rid, signin_ids = _approved(sim)
+    sim.patch(f"/resources/users/{BG1}", {"lastPasswordChangeDateTime": "-1m"})
+    reviews.close(sim.settings, rid, actor="Dave")
+    out = tmp_path / "report.pdf"
+    result = export_review_report(sim.settings, rid, out, passphrase=PASSPHRASE)
+    text = _text(out)
+    for expected in (
+        "bg1@contoso.onmicrosoft.com",
+        BG1,
+        "emergency",
+        "INC-42",
+        "Submitted by",
+        "Bob",
+        "Approved by",
+        "Dave",
+        "Password changed",
+        "Add member to role",
+        "Zürich, CH",
+        result.content_sha256[:16],
+        result.evidence_sha256 or "missing",
+        "Page 1 of",
+        *signin_ids,
+    ):
+        assert expected in text, expected
+    manifest = json.loads(result.manifest_path.read_text())
+    assert manifest["schema"] == "breakglass.review-report-manifest/v1"
+    assert manifest["review_id"] == str(rid)
+    assert manifest["evidence_sha256"] == result.evidence_sha256
+    cert = sim.settings.resolve(sim.settings.signing.certificate_path)
+    check = verify_review_report(out, expected_cert=cert)
+    assert check.ok, check.problems
+    if shutil.which("pdfsig"):
+        sig = subprocess.run(["pdfsig", str(out)], capture_output=True, text=True)
+        assert "Signature is Valid" in sig.stdout, sig.stdout
+    # Flip one byte inside the signed content: verification fails.
+    data = bytearray(out.read_bytes())
+    data[len(data) // 3] ^= 0x01
+    out.write_bytes(bytes(data))
+    flipped = verify_review_report(out, expected_cert=cert)
+    assert not flipped.ok and flipped.problems[0].code in ("digest_mismatch", "damaged")
+
+
+def test_drill_waiver_report_is_reproducible(
+    sim_factory: Callable[..., Sim], tmp_path: Path
+) -> None:
+    """A drill closed on a waiver prints the waiver; the unsigned PDF is reproducible and secret-free."""
+    sim = sim_factory()
+    now = datetime.now(UTC)
+    reviews.schedule_drill(
+        sim.settings,
+        account="bg1@contoso.onmicrosoft.com",
+        starts=now - timedelta(hours=3),
+        ends=now,
+        actor="alice",
+        reason="quarterly drill",
+    )
+    rid, _ = _approved(sim, classification="drill")
+    reviews.close(sim.settings, rid, actor="Dave", waiver_reason="sealed key; rotate next quarter")
+    result = export_review_report(sim.settings, rid, tmp_path / "r.pdf", passphrase=PASSPHRASE)
+    text = _text(tmp_path / "r.pdf")
+    assert "drill waiver" in text and "sealed key; rotate next quarter" in text
+    signer = load_signer(sim.settings, PASSPHRASE)
+    assert signer.fingerprint[:4] in text
+    content = report_content(sim.settings, rid)
+    first, _ = render_report(content, signer.fingerprint)
+    second, _ = render_report(report_content(sim.settings, rid), signer.fingerprint)
+    assert first == second
+    assert result.unsigned_pdf_sha256 == hashlib.sha256(first).hexdigest()
+    content["review"]["justification"] = "the safe combination is 12-34-56"
+    leaky, _ = render_report(content, signer.fingerprint)
+    (tmp_path / "leaky.pdf").write_bytes(leaky)
+    text = _text(tmp_path / "leaky.pdf")
+    assert "withheld" in text and "12-34-56" not in text
+
+
+def test_open_review_refused_and_cli(
+    sim_factory: Callable[..., Sim], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An open review is refused (exit 2 on the CLI); a closed one exports and verifies there."""
+    sim = sim_factory()
+    rid, _ = _approved(sim)
+    with pytest.raises(TransitionRefusedError, match="only a closed review"):
+        export_review_report(sim.settings, rid, tmp_path / "x.pdf", passphrase=PASSPHRASE)
+    monkeypatch.setenv(PASSPHRASE_ENV, PASSPHRASE)
+    cfg = ["--config", str(sim.tenant.config_path)]
+    runner = CliRunner()
+    out = tmp_path / "cli.pdf"
+    r = runner.invoke(reviews_app, ["report", str(rid), "--out", str(out), *cfg])
+    assert r.exit_code == 2 and "closed" in r.output
+    r = runner.invoke(reviews_app, ["report", "999", "--out", str(out), *cfg])
+    assert r.exit_code == 2
+    sim.patch(f"/resources/users/{BG1}", {"lastPasswordChangeDateTime": "-1m"})
+    reviews.close(sim.settings, rid, actor="Dave")
+    monkeypatch.setenv(PASSPHRASE_ENV, "wrong passphrase!!")
+    r = runner.invoke(reviews_app, ["report", str(rid), "--out", str(out), *cfg])
+    assert r.exit_code == 2 and "passphrase" in r.output
+    monkeypatch.setenv(PASSPHRASE_ENV, PASSPHRASE)
+    r = runner.invoke(reviews_app, ["report", str(rid), "--out", str(out), *cfg])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["signed_pdf_sha256"]
+    r = runner.invoke(reviews_app, ["verify-report", str(out), *cfg])
+    assert r.exit_code == 0 and "VALID" in r.stdout, r.output
+    with out.open("ab") as handle:
+        handle.write(b"%appended\n%%EOF\n")
+    r = runner.invoke(reviews_app, ["verify-report", str(out), *cfg])
+    assert r.exit_code == 5
