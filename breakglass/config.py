@@ -97,6 +97,13 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _real_secret(value: SecretStr | None) -> SecretStr | None:
+    """Refuse obvious placeholders (``changeme``, ``<secret>``) wherever a secret is set."""
+    if value is not None and _PLACEHOLDER.search(value.get_secret_value()):
+        raise ValueError("is a placeholder, not a real secret")
+    return value
+
+
 def _guid(value: str) -> str:
     try:
         return str(UUID(value))
@@ -156,12 +163,7 @@ class CredentialSettings(_Strict):
             raise ValueError("must be an https URL (Entra and MSAL refuse plain http)")
         return v.rstrip("/") if v else v
 
-    @field_validator(*_SECRET_FIELDS)
-    @classmethod
-    def _no_placeholder(cls, v: SecretStr | None) -> SecretStr | None:
-        if v is not None and _PLACEHOLDER.search(v.get_secret_value()):
-            raise ValueError("is a placeholder, not a real secret")
-        return v
+    _no_placeholder = field_validator(*_SECRET_FIELDS)(lambda v: _real_secret(v))
 
     @model_validator(mode="after")
     def _complete(self) -> CredentialSettings:
@@ -275,12 +277,7 @@ class ChannelSettings(_Strict):
     ca_bundle: Path | None = None
     timeout_seconds: float = Field(10, gt=0, le=120)
 
-    @field_validator("password", "url", "hmac_secret")
-    @classmethod
-    def _no_placeholder(cls, v: SecretStr | None) -> SecretStr | None:
-        if v is not None and _PLACEHOLDER.search(v.get_secret_value()):
-            raise ValueError("is a placeholder, not a real secret")
-        return v
+    _no_placeholder = field_validator("password", "url", "hmac_secret")(lambda v: _real_secret(v))
 
     @model_validator(mode="after")
     def _complete(self) -> ChannelSettings:

@@ -31,7 +31,6 @@ from breakglass.snapshot import (
 __all__ = [
     "auth_method",
     "ca_policy",
-    "directory_object",
     "directory_object_raw",
     "group",
     "method_configuration",
@@ -116,17 +115,6 @@ def auth_method(model: Any) -> AuthMethod:
         aaguid=getattr(model, "aa_guid", None),
         is_usable=getattr(model, "is_usable", None),
         extra=frozen_mapping({k: v for k, v in extra.items() if isinstance(v, (str, int, bool))}),
-    )
-
-
-def directory_object(model: Any) -> DirectoryObjectRef:
-    odata_type = getattr(model, "odata_type", None) or "#microsoft.graph.directoryObject"
-    return DirectoryObjectRef(
-        id=str(model.id),
-        kind=str(odata_type).rsplit(".", 1)[-1],
-        display_name=getattr(model, "display_name", None),
-        role_template_id=getattr(model, "role_template_id", None),
-        user_principal_name=getattr(model, "user_principal_name", None),
     )
 
 
