@@ -392,11 +392,18 @@ def _story(d: Any, content: dict[str, Any], content_hash: str, signer_fp: str) -
 
 def render_report(content: dict[str, Any], signer_fingerprint: str) -> tuple[bytes, str]:
     """The unsigned PDF and its content hash: same content and signer, same bytes."""
-    from reportlab.pdfgen.canvas import Canvas
     from reportlab.platypus import SimpleDocTemplate
 
     from breakglass.runbook._fonts import fonts
-    from breakglass.runbook._render import _MM, FOOTER_H, MARGIN_X, PAGE_H, PAGE_W, _Doc
+    from breakglass.runbook._render import (
+        _MM,
+        FOOTER_H,
+        MARGIN_X,
+        PAGE_H,
+        PAGE_W,
+        _Doc,
+        numbered_canvas,
+    )
 
     content_hash = sha256_hex(canonical_json(content))
     review_id, tenant = content["review"]["id"], content["tenant"]
@@ -434,25 +441,6 @@ def render_report(content: dict[str, Any], signer_fingerprint: str) -> tuple[byt
         canvas.drawRightString(PAGE_W - MARGIN_X, FOOTER_H - 10 * _MM, f"Page {page} of {total}")
         canvas.restoreState()
 
-    class NumberedCanvas(Canvas):  # type: ignore[misc]
-        """Holds pages back until it knows N for "page n of N"."""
-
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self._pages: list[dict[str, Any]] = []
-
-        def showPage(self) -> None:
-            self._pages.append(dict(self.__dict__))
-            self._startPage()
-
-        def save(self) -> None:
-            total = len(self._pages)
-            for number, state in enumerate(self._pages, start=1):
-                self.__dict__.update(state)
-                furniture(self, number, total)
-                super().showPage()
-            super().save()
-
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
         buffer,
@@ -469,7 +457,9 @@ def render_report(content: dict[str, Any], signer_fingerprint: str) -> tuple[byt
         pageCompression=1,
         lang="en",
     )
-    doc.build(_story(d, content, content_hash, signer_fingerprint), canvasmaker=NumberedCanvas)
+    doc.build(
+        _story(d, content, content_hash, signer_fingerprint), canvasmaker=numbered_canvas(furniture)
+    )
     return buffer.getvalue(), content_hash
 
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import io
 import itertools
-from collections.abc import Iterable, Sequence
-from functools import partial
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -610,27 +609,31 @@ def _furniture(
     canvas.restoreState()
 
 
-class _NumberedCanvas(Canvas):  # type: ignore[misc]
-    """A canvas that holds pages back until it knows N for "page n of N"."""
+Furniture = Callable[[Canvas, int, int], None]
 
-    def __init__(
-        self, *args: Any, inputs: RunbookInputs, doc: _Doc, qr: list[list[bool]], **kwargs: Any
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        self._bg_inputs, self._bg_styles, self._bg_qr = inputs, doc, qr
-        self._pages: list[dict[str, Any]] = []
 
-    def showPage(self) -> None:
-        self._pages.append(dict(self.__dict__))
-        self._startPage()
+def numbered_canvas(furniture: Furniture) -> type[Canvas]:
+    """A canvas class that holds pages back until it knows N, then draws each page's
+    header and footer with ``furniture(canvas, n, N)`` ("page n of N")."""
 
-    def save(self) -> None:
-        total = len(self._pages)
-        for number, state in enumerate(self._pages, start=1):
-            self.__dict__.update(state)
-            _furniture(self, number, total, self._bg_inputs, self._bg_styles, self._bg_qr)
-            super().showPage()
-        super().save()
+    class NumberedCanvas(Canvas):  # type: ignore[misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._pages: list[dict[str, Any]] = []
+
+        def showPage(self) -> None:
+            self._pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self) -> None:
+            total = len(self._pages)
+            for number, state in enumerate(self._pages, start=1):
+                self.__dict__.update(state)
+                furniture(self, number, total)
+                super().showPage()
+            super().save()
+
+    return NumberedCanvas
 
 
 def render_pdf(inputs: RunbookInputs, qr_payload: str) -> bytes:
@@ -658,6 +661,6 @@ def render_pdf(inputs: RunbookInputs, qr_payload: str) -> bytes:
     qr = _qr_modules(qr_payload)
     doc.build(
         _story(d, inputs, qr_payload),
-        canvasmaker=partial(_NumberedCanvas, inputs=inputs, doc=d, qr=qr),
+        canvasmaker=numbered_canvas(lambda c, n, total: _furniture(c, n, total, inputs, d, qr)),
     )
     return buffer.getvalue()
