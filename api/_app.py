@@ -1,8 +1,8 @@
 """FastAPI app factory with liveness and readiness probes.
 
 ``/healthz`` answers while the process runs. ``/readyz`` answers 200 only when the
-database is reachable and migrated and the sign-in watcher is not blind (its last
-successful poll is within three poll intervals); otherwise 503 with the reasons. Neither
+database is reachable and migrated and the sign-in watcher is not blind (the one rule of
+``breakglass.watcher.health``, shared with BG-042); otherwise 503 with the reasons. Neither
 exposes tenant data or secrets.
 """
 
@@ -10,29 +10,37 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
+from api.deps import SettingsDep, StoreDep
+from breakglass._time import utcnow
 from breakglass.config import Settings
+from breakglass.store import Store
 
 __all__ = ["create_app"]
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """The app for one tenant's settings (engines are created here, not at import)."""
-    from breakglass.store.engine import make_engine
+def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
+    """The app for one tenant's settings.
 
-    engine = make_engine(settings.store_url)
+    The app owns one ``Store`` for its lifetime (created here, connected on first use,
+    closed at shutdown); a caller that already holds one (the scheduler's process) passes it.
+    """
+    owned = store is None
+    app_store = store or Store.open(settings.store_url, require_migrated=False)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
-        engine.dispose()
+        if owned:
+            app_store.close()
 
     app = FastAPI(title="breakglass", version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.store = app_store
 
     @app.middleware("http")
     async def security_headers(request: Any, call_next: Any) -> Any:
@@ -47,36 +55,20 @@ def create_app(settings: Settings) -> FastAPI:
         return {"status": "ok"}
 
     @app.get("/readyz")
-    def readyz() -> JSONResponse:
-        problems = _readiness_problems(settings, engine, datetime.now(UTC))
+    def readyz(settings: SettingsDep, store: StoreDep) -> JSONResponse:
+        problems = _readiness_problems(settings, store)
         body = {"status": "not ready" if problems else "ready", "problems": problems}
         return JSONResponse(body, status_code=503 if problems else 200)
 
     return app
 
 
-def _readiness_problems(settings: Settings, engine: Any, now: datetime) -> list[str]:
-    from sqlalchemy.orm import Session
+def _readiness_problems(settings: Settings, store: Store) -> list[str]:
+    from breakglass.watcher import streams_health
 
-    from breakglass.errors import StoreError
-    from breakglass.store.engine import assert_migrated
-    from breakglass.store.tables import PollStateRow
-    from breakglass.watcher import is_blind
-    from breakglass.watcher._poll import streams_for
-
-    try:
-        assert_migrated(engine)
-    except StoreError as exc:
-        return [f"database: {exc}"]
-    problems = []
-    with Session(engine) as session:
-        for stream in streams_for(settings):
-            state = session.get(PollStateRow, (settings.tenant.id, stream.name))
-            if is_blind(state, settings, now):
-                since = (
-                    state.last_success_at.isoformat()
-                    if state and state.last_success_at
-                    else "never"
-                )
-                problems.append(f"sign-in watcher blind on {stream.name} (last success: {since})")
-    return problems
+    problem = store.migration_problem()
+    if problem is not None:
+        return [f"database: {problem}"]
+    with store.session() as session:
+        health = streams_health(session, settings, utcnow())
+    return [f"sign-in watcher blind: {h.problem}" for h in health if h.blind]

@@ -24,10 +24,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from breakglass.config import load_settings
 from breakglass.simulator import SimulatorServer, load_scenario, write_config
-from breakglass.store.engine import make_engine, make_sessionmaker, upgrade
+from breakglass.store import Store
 from breakglass.store.tables import OutboxRow, ReviewRow, SignInRow
 from breakglass.watcher import poll_once
-from tests.tenant_builder import BG1, BG2, healthy_tenant
+from tests.support.tenant import BG1, BG2, healthy_tenant
 
 OTHERS = 100_000
 ACCOUNT_SIGNINS = 50
@@ -66,7 +66,7 @@ _SPANS: list[tuple[float, float]] = []
 
 def _time_graph_calls() -> None:
     """Record when each Graph request starts and ends (bench instrumentation only)."""
-    from breakglass.graph._session import GraphSession
+    from breakglass.graph.session import GraphSession
 
     original = GraphSession.call
 
@@ -84,8 +84,8 @@ def main() -> None:
     _time_graph_calls()
     tmp = Path(tempfile.mkdtemp(prefix="bench-watch-"))
     url = f"sqlite:///{tmp / 'store.db'}"
-    engine = make_engine(url)
-    upgrade(engine)
+    store = Store.open(url, require_migrated=False)
+    store.upgrade()
     t = time.perf_counter()
     loaded = load_scenario(scenario())
     print(
@@ -95,7 +95,7 @@ def main() -> None:
     with SimulatorServer(loaded, state_dir=tmp / "sim") as server:
         settings = load_settings(write_config(server, loaded, tmp / "c.toml", store_url=url))
         t = time.perf_counter()
-        first = poll_once(settings)
+        first = poll_once(store, settings)
         full = time.perf_counter() - t
         print(
             f"first poll (30-day window): {first.requests} requests, {first.fetched} rows "
@@ -109,9 +109,9 @@ def main() -> None:
             ident = r.json()["added"][0]
             visible = time.perf_counter()
             _SPANS.clear()
-            result = poll_once(settings)
+            result = poll_once(store, settings)
             waiting.append(max(e for _, e in _SPANS) - min(b for b, _ in _SPANS))
-            with make_sessionmaker(engine)() as s:
+            with store.session() as s:
                 stored = s.scalar(select(SignInRow).where(SignInRow.signin_id == ident))
                 assert stored is not None and stored.review_id is not None
                 assert (
@@ -125,7 +125,7 @@ def main() -> None:
             latencies.append(time.perf_counter() - visible)
             assert ident in result.new_signin_ids
         http.close()
-        with make_sessionmaker(engine)() as s:
+        with store.session() as s:
             reviews = s.scalar(select(func.count()).select_from(ReviewRow))
         latencies_raw = list(latencies)
         latencies.sort()
@@ -141,7 +141,7 @@ def main() -> None:
             f"median {sorted(waiting)[2] * 1000:.0f} ms; our own overhead: median "
             f"{own[2] * 1000:.0f} ms, max {own[-1] * 1000:.0f} ms (target < 1000 ms)"
         )
-    engine.dispose()
+    store.close()
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from breakglass.exitcodes import ExitCode
 if TYPE_CHECKING:
     from breakglass.config import Settings
     from breakglass.simulator import SimulatorServer
+    from breakglass.store import Store
 
 __all__ = ["demo_scenario_path", "run_demo"]
 
@@ -28,11 +29,11 @@ def demo_scenario_path() -> Path:
 
 
 def run_demo(workdir: Path) -> ExitCode:
-    from breakglass.checking import run_check
     from breakglass.config import load_settings
-    from breakglass.output._table import print_table
+    from breakglass.jobs import run_check
+    from breakglass.output import print_table
     from breakglass.simulator import SimulatorServer, load_scenario, write_config
-    from breakglass.store.engine import make_engine, upgrade
+    from breakglass.store import Store
 
     err = Console(stderr=True)
     workdir = workdir.resolve()
@@ -43,14 +44,13 @@ def run_demo(workdir: Path) -> ExitCode:
     try:
         config_path = write_config(server, scenario, workdir / "breakglass.toml")
         settings = load_settings(config_path)
-        engine = make_engine(settings.store_url)
-        upgrade(engine)
-        engine.dispose()
-        err.print(f"[bold]Simulated tenant[/] {settings.tenant.name} at {server.graph_url}")
-        err.print(f"Config: {config_path}\n")
-        run = run_check(settings)
-        print_table(run, Console())
-        _show_live_review(settings, server, err)
+        with Store.open(settings.store_url, require_migrated=False) as store:
+            store.upgrade()
+            err.print(f"[bold]Simulated tenant[/] {settings.tenant.name} at {server.graph_url}")
+            err.print(f"Config: {config_path}\n")
+            run = run_check(store, settings)
+            print_table(run, Console())
+            _show_live_review(store, settings, server, err)
         err.print(
             f"\n{server.request_count} Graph requests served. The findings above are planted "
             "in the demo tenant on purpose.\nRun the simulator yourself with: breakglass "
@@ -61,12 +61,14 @@ def run_demo(workdir: Path) -> ExitCode:
     return ExitCode.OK
 
 
-def _show_live_review(settings: Settings, server: SimulatorServer, err: Console) -> None:
+def _show_live_review(
+    store: Store, settings: Settings, server: SimulatorServer, err: Console
+) -> None:
     """An emergency sign-in happens now; one poll opens its review and queues the alert."""
     import httpx
 
+    from breakglass.jobs import poll
     from breakglass.reviews import list_reviews
-    from breakglass.watcher import poll_once
 
     account = settings.accounts[0]
     err.print(f"\n[bold]Live:[/] {account.upn} signs in now (simulated) …")
@@ -75,12 +77,14 @@ def _show_live_review(settings: Settings, server: SimulatorServer, err: Console)
         json={"type": "signin", "user": account.upn, "success": True},
         timeout=10,
     ).raise_for_status()
-    result = poll_once(settings)
+    result = poll(store, settings)
     err.print(
         f"watcher poll: {result.fetched} sign-ins read, {len(result.new_signin_ids)} new, "
         f"{len(result.reviews_opened)} review(s) opened"
     )
-    for review in list_reviews(settings):
+    with store.session() as session:
+        reviews = list_reviews(session, settings)
+    for review in reviews:
         err.print(
             f"  review #{review['id']} {review['kind']} {review['state']}: "
             f"{review['account']['upn']}, {len(review['signin_ids'])} sign-in(s), "

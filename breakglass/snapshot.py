@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
@@ -31,20 +31,10 @@ __all__ = [
     "TenantSnapshot",
     "UserInfo",
     "frozen_mapping",
-    "never_to_none",
 ]
 
+
 # Graph's "never" sentinel for dates (signInActivity on an account that never signed in).
-_NEVER = datetime(1, 1, 1, tzinfo=UTC)
-
-
-def never_to_none(value: datetime | None) -> datetime | None:
-    """Graph uses ``0001-01-01T00:00:00Z`` (and ``""``) for "never"; we use ``None``."""
-    if value is None or value <= _NEVER.replace(year=1, month=1, day=2):
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def frozen_mapping(data: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
     return MappingProxyType(dict(data or {}))
 

@@ -4,30 +4,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from breakglass.checks import CheckRun, Finding
-from breakglass.config import Settings, load_settings
+from breakglass.config import load_settings
+from tests.support.sim import Sim, Tenant, merge_toml
+from tests.support.tenant import healthy_tenant
 
 PG_URL = os.environ.get("BREAKGLASS_TEST_PG_URL")
-
-
-@dataclass
-class Tenant:
-    """A running simulator and the settings that point the product at it."""
-
-    server: Any
-    settings: Settings
-    config_path: Path
-
-    def check(self, *, store: bool = False, **kwargs: Any) -> CheckRun:
-        from breakglass.checking import run_check
-
-        return run_check(self.settings, store=store, **kwargs)
 
 
 @pytest.fixture(scope="session")
@@ -50,45 +36,13 @@ def tenant_factory(tmp_path: Path, simulator_keys: Path) -> Iterator[Callable[..
         servers.append(server)
         path = write_config(server, loaded, tmp_path / f"breakglass{len(servers)}.toml")
         if config_overrides:
-            _merge_toml(path, config_overrides)
+            merge_toml(path, config_overrides)
         settings = load_settings(path)
         return Tenant(server, settings, path)
 
     yield make
     for server in servers:
         server.stop()
-
-
-def _merge_toml(path: Path, overrides: dict[str, Any]) -> None:
-    import tomllib
-
-    import tomli_w
-
-    data = tomllib.loads(path.read_text())
-    for key, value in overrides.items():
-        if isinstance(value, dict) and isinstance(data.get(key), dict):
-            data[key].update(value)
-        else:
-            data[key] = value
-    path.write_text(tomli_w.dumps(data))
-    path.chmod(0o600)
-
-
-def findings_for(
-    run: CheckRun | list[Finding], check_id: str, resource_id: str | None = None
-) -> list[Finding]:
-    items = run.findings if isinstance(run, CheckRun) else run
-    return [
-        f
-        for f in items
-        if f.check_id == check_id and (resource_id is None or f.resource.id == resource_id)
-    ]
-
-
-def one(run: CheckRun | list[Finding], check_id: str, resource_id: str | None = None) -> Finding:
-    found = findings_for(run, check_id, resource_id)
-    assert len(found) == 1, f"expected one {check_id} finding for {resource_id}, got {found}"
-    return found[0]
 
 
 def _pg_database(base_url: str) -> Iterator[str]:
@@ -120,13 +74,12 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
     CI sets BREAKGLASS_TEST_PG_URL, so the PostgreSQL half runs there and is never skipped.
     """
-    from breakglass.store.engine import make_engine, upgrade
+    from breakglass.store import Store
 
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'store.db'}"
-        engine = make_engine(url)
-        upgrade(engine)
-        engine.dispose()
+        with Store.open(url, require_migrated=False) as store:
+            store.upgrade()
         yield url
         return
     if not PG_URL:
@@ -135,10 +88,24 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         pytest.skip("PostgreSQL not available (set BREAKGLASS_TEST_PG_URL)")
     gen = _pg_database(PG_URL)
     url = next(gen)
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
+    with Store.open(url, require_migrated=False) as store:
+        store.upgrade()
     try:
         yield url
     finally:
         next(gen, None)
+
+
+@pytest.fixture
+def sim_factory(tenant_factory: Callable[..., Tenant], db_url: str) -> Iterator[Callable[..., Sim]]:
+    """A healthy tenant (optionally edited) whose config stores into ``db_url``."""
+    made: list[Sim] = []
+
+    def make(scenario: dict[str, Any] | None = None, **overrides: Any) -> Sim:
+        tenant = tenant_factory(scenario or healthy_tenant(), store={"url": db_url}, **overrides)
+        made.append(Sim(tenant))
+        return made[-1]
+
+    yield make
+    for sim in made:
+        sim.close()

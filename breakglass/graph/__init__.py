@@ -7,9 +7,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["collect_snapshot", "granted_permissions", "take_snapshot"]
+__all__ = [
+    "collect_snapshot",
+    "fetch_directory_audits",
+    "granted_permissions",
+    "read_account",
+    "take_snapshot",
+]
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from breakglass.config import Settings
     from breakglass.snapshot import TenantSnapshot
 
@@ -24,6 +32,24 @@ async def collect_snapshot(settings: Settings, *, credential: Any | None = None)
     from breakglass.graph.collect import collect_snapshot as _collect
 
     return await _collect(settings, credential=credential)
+
+
+def read_account(
+    settings: Settings, account_id: str, *, credential: Any | None = None
+) -> TenantSnapshot:
+    """A snapshot holding only the declared account ``account_id`` (rotation proof)."""
+    from breakglass.graph.accounts import read_account as _read
+
+    return _read(settings, account_id, credential=credential)
+
+
+def fetch_directory_audits(
+    settings: Settings, account_id: str, start: datetime, end: datetime
+) -> list[dict[str, Any]]:
+    """Directory audits initiated by or targeting ``account_id`` in ``[start, end]`` (raw)."""
+    from breakglass.graph.audit_logs import fetch_directory_audits as _fetch
+
+    return _fetch(settings, account_id, start, end)
 
 
 def granted_permissions(settings: Settings) -> list[str] | None:

@@ -8,9 +8,10 @@ gave no value, so checks can tell "unknown" from "false".
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from breakglass._time import parse_graph_time
 from breakglass.snapshot import (
     AuthMethod,
     CaPolicy,
@@ -25,7 +26,6 @@ from breakglass.snapshot import (
     SignInActivity,
     UserInfo,
     frozen_mapping,
-    never_to_none,
 )
 
 __all__ = [
@@ -45,14 +45,7 @@ __all__ = [
 
 
 def _dt(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return never_to_none(value if value.tzinfo else value.replace(tzinfo=UTC))
-    if isinstance(value, str) and value:
-        try:
-            return never_to_none(datetime.fromisoformat(value.replace("Z", "+00:00")))
-        except ValueError:
-            return None
-    return None
+    return parse_graph_time(value)
 
 
 def _str(value: Any) -> str | None:

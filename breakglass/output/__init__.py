@@ -6,12 +6,13 @@ from typing import TYPE_CHECKING
 
 from breakglass.output._json import CHECK_SCHEMA, run_to_json
 from breakglass.output._sarif import run_to_sarif
+from breakglass.output._table import print_table
 from breakglass.output._tabular import run_to_csv, run_to_junit
 
 if TYPE_CHECKING:
     from breakglass.checks import CheckRun
 
-__all__ = ["CHECK_SCHEMA", "FORMATS", "render"]
+__all__ = ["CHECK_SCHEMA", "FORMATS", "print_table", "render"]
 
 FORMATS = ("table", "json", "sarif", "csv", "junit")
 

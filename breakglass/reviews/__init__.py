@@ -7,11 +7,12 @@ an audit entry and a notification, in one transaction).
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from breakglass._lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from breakglass.reviews._deadlines import SweepResult, sweep
+    from breakglass.reviews._deadlines import SweepResult, overdue_reviews, sweep
     from breakglass.reviews._drills import drills, rotation_waivers, schedule_drill
     from breakglass.reviews._errors import (
         ReviewError,
@@ -20,9 +21,14 @@ if TYPE_CHECKING:
         TransitionRefusedError,
         TwoPersonRuleError,
     )
-    from breakglass.reviews._extras import review_context, review_extras
+    from breakglass.reviews._evidence import evidence_window
+    from breakglass.reviews._grouping import WATCHER_ACTOR, attach_sign_in
+    from breakglass.reviews._report import export_review_report, verify_review_report
+    from breakglass.reviews._rotation import rotation_proof
     from breakglass.reviews._transitions import (
         CLASSIFICATIONS,
+        AccountReader,
+        EvidenceFetcher,
         approve,
         close,
         refresh_evidence,
@@ -31,7 +37,7 @@ if TYPE_CHECKING:
     )
     from breakglass.reviews._views import list_reviews, show_review
 
-# Loaded on first use, so `breakglass --help` (which mounts reviews.commands) stays fast.
+# Loaded on first use, so importing the package (the watcher does, for two names) stays cheap.
 _WHERE = {
     "SweepResult": "_deadlines",
     "sweep": "_deadlines",
@@ -43,8 +49,15 @@ _WHERE = {
     "RotationNotConfirmedError": "_errors",
     "TransitionRefusedError": "_errors",
     "TwoPersonRuleError": "_errors",
-    "review_context": "_extras",
-    "review_extras": "_extras",
+    "overdue_reviews": "_deadlines",
+    "WATCHER_ACTOR": "_grouping",
+    "attach_sign_in": "_grouping",
+    "evidence_window": "_evidence",
+    "export_review_report": "_report",
+    "verify_review_report": "_report",
+    "rotation_proof": "_rotation",
+    "EvidenceFetcher": "_transitions",
+    "AccountReader": "_transitions",
     "CLASSIFICATIONS": "_transitions",
     "approve": "_transitions",
     "close": "_transitions",
@@ -56,14 +69,11 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _WHERE:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
-
-
 __all__ = [
     "CLASSIFICATIONS",
+    "WATCHER_ACTOR",
+    "AccountReader",
+    "EvidenceFetcher",
     "ReviewError",
     "ReviewNotFoundError",
     "RotationNotConfirmedError",
@@ -71,16 +81,22 @@ __all__ = [
     "TransitionRefusedError",
     "TwoPersonRuleError",
     "approve",
+    "attach_sign_in",
     "close",
     "drills",
+    "evidence_window",
+    "export_review_report",
     "list_reviews",
+    "overdue_reviews",
     "refresh_evidence",
     "reopen",
-    "review_context",
-    "review_extras",
+    "rotation_proof",
     "rotation_waivers",
     "schedule_drill",
     "show_review",
     "submit",
     "sweep",
+    "verify_review_report",
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE, __all__)

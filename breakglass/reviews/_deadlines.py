@@ -14,10 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from breakglass import audit
+from breakglass._time import utcnow
 from breakglass.config import Settings
+from breakglass.notify import publish
 from breakglass.reviews._grouping import WATCHER_ACTOR
-from breakglass.reviews._notify import escalation_channels, notify
-from breakglass.reviews._store import transaction
 from breakglass.store.tables import ReviewRow
 
 __all__ = ["Deadline", "SweepResult", "deadline_of", "overdue_reviews", "sweep"]
@@ -72,72 +72,74 @@ def _what(state: str) -> str:
     return "submission" if state == "open" else "approval"
 
 
-def sweep(settings: Settings, now: datetime | None = None) -> SweepResult:
-    """Escalate overdue reviews and remind about ones due soon; idempotent per day."""
-    moment = (now or datetime.now(UTC)).astimezone(UTC)
+def sweep(session: Session, settings: Settings, now: datetime | None = None) -> SweepResult:
+    """Escalate overdue reviews and remind about ones due soon; idempotent per day.
+
+    Joins the caller's transaction: the notifications, audit entries and review marks
+    commit together.
+    """
+    moment = (now or utcnow()).astimezone(UTC)
     result = SweepResult([], [])
-    with transaction(settings) as session:
-        rows = session.scalars(
-            select(ReviewRow)
-            .where(
-                ReviewRow.tenant_id == settings.tenant.id,
-                ReviewRow.state.in_(("open", "submitted")),
-            )
-            .order_by(ReviewRow.id)
-        ).all()
-        for review in rows:
-            deadline = deadline_of(review, settings)
-            if deadline is None:
+    rows = session.scalars(
+        select(ReviewRow)
+        .where(
+            ReviewRow.tenant_id == settings.tenant.id,
+            ReviewRow.state.in_(("open", "submitted")),
+        )
+        .order_by(ReviewRow.id)
+    ).all()
+    for review in rows:
+        deadline = deadline_of(review, settings)
+        if deadline is None:
+            continue
+        payload = {
+            "review_id": review.id,
+            "account": {"id": review.account_id, "upn": review.account_upn},
+            "state": review.state,
+            "due_at": deadline.due_at.isoformat(),
+        }
+        if moment > deadline.due_at:
+            days = int((moment - deadline.due_at) / timedelta(days=1))
+            key = f"review_overdue:{review.id}:{review.state}:{deadline.due_at.isoformat()}:{days}"
+            if _already(session, settings, key):
                 continue
-            payload = {
-                "review_id": review.id,
-                "account": {"id": review.account_id, "upn": review.account_upn},
-                "state": review.state,
-                "due_at": deadline.due_at.isoformat(),
-            }
-            if moment > deadline.due_at:
-                days = int((moment - deadline.due_at) / timedelta(days=1))
-                key = f"review_overdue:{review.id}:{review.state}:{deadline.due_at.isoformat()}:{days}"
-                if _already(session, settings, key):
-                    continue
-                hours = (moment - deadline.due_at).total_seconds() / 3600
-                notify(
-                    session,
-                    settings,
-                    event_type="review_overdue",
-                    severity="high",
-                    subject=f"Review {review.id} of {review.account_upn} is {hours:.0f} h overdue for {_what(review.state)}",
-                    payload={**payload, "overdue_hours": round(hours, 1), "day": days},
-                    dedupe_key=key,
-                    now=moment,
-                    channels=escalation_channels(settings),
-                )
-                review.last_escalated_at = moment
-                audit.append(
-                    session,
-                    tenant_id=settings.tenant.id,
-                    actor=WATCHER_ACTOR,
-                    action="review.escalated",
-                    data={**payload, "day": days},
-                    at=moment,
-                )
-                result.escalated.append(review.id)
-            elif moment >= deadline.due_at - deadline.allowed * REMIND_AT_REMAINING:
-                key = f"review_reminder:{review.id}:{review.state}:{deadline.due_at.isoformat()}"
-                if _already(session, settings, key):
-                    continue
-                notify(
-                    session,
-                    settings,
-                    event_type="review_reminder",
-                    severity="medium",
-                    subject=f"Review {review.id} of {review.account_upn} is due for {_what(review.state)} at {deadline.due_at.isoformat()}",
-                    payload=payload,
-                    dedupe_key=key,
-                    now=moment,
-                )
-                review.last_reminded_at = moment
-                result.reminded.append(review.id)
+            hours = (moment - deadline.due_at).total_seconds() / 3600
+            publish(
+                session,
+                settings,
+                event_type="review_overdue",
+                severity="high",
+                subject=f"Review {review.id} of {review.account_upn} is {hours:.0f} h overdue for {_what(review.state)}",
+                payload={**payload, "overdue_hours": round(hours, 1), "day": days},
+                dedupe_key=key,
+                now=moment,
+            )
+            review.last_escalated_at = moment
+            audit.append(
+                session,
+                tenant_id=settings.tenant.id,
+                actor=WATCHER_ACTOR,
+                action="review.escalated",
+                data={**payload, "day": days},
+                at=moment,
+            )
+            result.escalated.append(review.id)
+        elif moment >= deadline.due_at - deadline.allowed * REMIND_AT_REMAINING:
+            key = f"review_reminder:{review.id}:{review.state}:{deadline.due_at.isoformat()}"
+            if _already(session, settings, key):
+                continue
+            publish(
+                session,
+                settings,
+                event_type="review_reminder",
+                severity="medium",
+                subject=f"Review {review.id} of {review.account_upn} is due for {_what(review.state)} at {deadline.due_at.isoformat()}",
+                payload=payload,
+                dedupe_key=key,
+                now=moment,
+            )
+            review.last_reminded_at = moment
+            result.reminded.append(review.id)
     return result
 
 

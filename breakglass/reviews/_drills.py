@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 from breakglass import audit
 from breakglass.config import Settings
 from breakglass.reviews._errors import TransitionRefusedError
-from breakglass.reviews._store import transaction
 from breakglass.store.tables import DrillWindowRow, ReviewRow
 
 __all__ = ["drills", "resolve_account", "rotation_waivers", "schedule_drill"]
@@ -28,6 +27,7 @@ def resolve_account(settings: Settings, account: str) -> str | None:
 
 
 def schedule_drill(
+    session: Session,
     settings: Settings,
     *,
     account: str,
@@ -46,33 +46,32 @@ def schedule_drill(
         raise TransitionRefusedError("actor and reason are required")
     account_id = resolve_account(settings, account)
     moment = (now or datetime.now(UTC)).astimezone(UTC)
-    with transaction(settings) as session:
-        row = DrillWindowRow(
-            tenant_id=settings.tenant.id,
-            account_id=account_id,
-            starts_at=starts.astimezone(UTC),
-            ends_at=ends.astimezone(UTC),
-            created_by=actor.strip(),
-            created_at=moment,
-            reason=reason.strip(),
-        )
-        session.add(row)
-        session.flush()
-        audit.append(
-            session,
-            tenant_id=settings.tenant.id,
-            actor=actor.strip(),
-            action="drill.scheduled",
-            data={
-                "drill_window_id": row.id,
-                "account_id": account_id,
-                "starts_at": row.starts_at.isoformat(),
-                "ends_at": row.ends_at.isoformat(),
-                "reason": row.reason,
-            },
-            at=moment,
-        )
-        return row.id
+    row = DrillWindowRow(
+        tenant_id=settings.tenant.id,
+        account_id=account_id,
+        starts_at=starts.astimezone(UTC),
+        ends_at=ends.astimezone(UTC),
+        created_by=actor.strip(),
+        created_at=moment,
+        reason=reason.strip(),
+    )
+    session.add(row)
+    session.flush()
+    audit.append(
+        session,
+        tenant_id=settings.tenant.id,
+        actor=actor.strip(),
+        action="drill.scheduled",
+        data={
+            "drill_window_id": row.id,
+            "account_id": account_id,
+            "starts_at": row.starts_at.isoformat(),
+            "ends_at": row.ends_at.isoformat(),
+            "reason": row.reason,
+        },
+        at=moment,
+    )
+    return row.id
 
 
 def _closed(session: Session, tenant_id: str) -> list[ReviewRow]:

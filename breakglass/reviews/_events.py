@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from breakglass import audit
 from breakglass.config import Settings
-from breakglass.reviews._notify import notify
+from breakglass.notify import publish
 from breakglass.store.tables import ReviewEventRow, ReviewRow
 
 __all__ = ["record_transition"]
@@ -60,7 +60,7 @@ def record_transition(
         at=now,
     )
     event_type = "review_opened" if action == "open" else "review_transition"
-    notify(
+    publish(
         session,
         settings,
         event_type=event_type,

@@ -1,9 +1,6 @@
-"""Opening the store for one unit of work, and loading a review by id."""
+"""Loading a review by id inside the caller's transaction."""
 
 from __future__ import annotations
-
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,21 +9,7 @@ from breakglass.config import Settings
 from breakglass.reviews._errors import ReviewNotFoundError
 from breakglass.store.tables import ReviewRow
 
-__all__ = ["load_review", "transaction"]
-
-
-@contextmanager
-def transaction(settings: Settings) -> Iterator[Session]:
-    """A session in one transaction on the migrated store; commits on success."""
-    from breakglass.store.engine import assert_migrated, make_engine, make_sessionmaker
-
-    engine = make_engine(settings.store_url)
-    try:
-        assert_migrated(engine)
-        with make_sessionmaker(engine).begin() as session:
-            yield session
-    finally:
-        engine.dispose()
+__all__ = ["load_review"]
 
 
 def load_review(session: Session, settings: Settings, review_id: int) -> ReviewRow:

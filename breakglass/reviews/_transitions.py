@@ -1,9 +1,13 @@
 """The review state machine: open → submitted → approved → closed, and back to open.
 
 Each operation validates in one transaction and writes the change, a ``ReviewEventRow``,
-an audit entry and a ``review_transition`` notification together. Graph reads (evidence,
-the rotation snapshot) happen before that transaction, and the state is checked again
-inside it, so a concurrent transition cannot be overwritten.
+an audit entry and a ``review_transition`` notification together.
+
+``approve`` and ``reopen`` read nothing from Graph: they take the caller's ``session`` and
+join its transaction. ``submit``, ``refresh_evidence`` and ``close`` must read Graph (the
+evidence, the rotation proof), and a Graph read never runs inside a transaction: they take
+the ``Store`` and run *read state → Graph → re-check state and write* as two transactions,
+so a concurrent transition cannot be overwritten.
 """
 
 from __future__ import annotations
@@ -12,6 +16,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy.orm import Session
+
+from breakglass._time import utcnow
 from breakglass.config import Settings
 from breakglass.reviews._errors import (
     RotationNotConfirmedError,
@@ -19,10 +26,11 @@ from breakglass.reviews._errors import (
     TwoPersonRuleError,
 )
 from breakglass.reviews._events import record_transition
-from breakglass.reviews._evidence import evidence_hash, evidence_window, fetch_evidence
+from breakglass.reviews._evidence import evidence_hash, evidence_window
 from breakglass.reviews._rotation import rotation_proof
-from breakglass.reviews._store import load_review, transaction
+from breakglass.reviews._store import load_review
 from breakglass.snapshot import TenantSnapshot
+from breakglass.store import Store
 from breakglass.store.tables import ReviewRow
 
 __all__ = [
@@ -37,12 +45,14 @@ __all__ = [
 
 CLASSIFICATIONS = ("drill", "emergency", "misuse", "false_positive")
 
+#: Reads the directory audits of an account in a time window (Graph by default).
 EvidenceFetcher = Callable[[Settings, str, datetime, datetime], list[Any]]
-SnapshotProvider = Callable[[Settings], TenantSnapshot]
+#: Reads one account afresh for the rotation proof (Graph by default).
+AccountReader = Callable[[Settings, str], TenantSnapshot]
 
 
 def _now(now: datetime | None) -> datetime:
-    return (now or datetime.now(UTC)).astimezone(UTC)
+    return (now or utcnow()).astimezone(UTC)
 
 
 def _require(review: ReviewRow, *states: str, doing: str) -> None:
@@ -64,14 +74,22 @@ def _same_person(a: str | None, b: str | None) -> bool:
 
 
 def _gather(
-    settings: Settings, review_id: int, now: datetime, fetcher: EvidenceFetcher | None
+    store: Store,
+    settings: Settings,
+    review_id: int,
+    now: datetime,
+    fetcher: EvidenceFetcher | None,
 ) -> list[Any]:
-    with transaction(settings) as session:
+    with store.session() as session:
         review = load_review(session, settings, review_id)
         _require(review, "open", "submitted", doing="given evidence")
         start, end = evidence_window(settings, review.window_start, review.window_end, now)
         account = review.account_id
-    return (fetcher or fetch_evidence)(settings, account, start, end)
+    if fetcher is None:
+        from breakglass.graph import fetch_directory_audits
+
+        fetcher = fetch_directory_audits
+    return fetcher(settings, account, start, end)
 
 
 def _set_evidence(review: ReviewRow, evidence: list[Any], now: datetime) -> dict[str, Any]:
@@ -85,6 +103,7 @@ def _set_evidence(review: ReviewRow, evidence: list[Any], now: datetime) -> dict
 
 
 def submit(
+    store: Store,
     settings: Settings,
     review_id: int,
     *,
@@ -104,8 +123,8 @@ def submit(
         raise TransitionRefusedError(
             f"classification must be one of {', '.join(CLASSIFICATIONS)}, not {classification!r}"
         )
-    evidence = _gather(settings, review_id, moment, evidence_fetcher)
-    with transaction(settings) as session:
+    evidence = _gather(store, settings, review_id, moment, evidence_fetcher)
+    with store.transaction() as session:
         review = load_review(session, settings, review_id)
         _require(review, "open", doing="submitted")
         review.operator = operator
@@ -135,6 +154,7 @@ def submit(
 
 
 def refresh_evidence(
+    store: Store,
     settings: Settings,
     review_id: int,
     *,
@@ -145,8 +165,8 @@ def refresh_evidence(
     """Gather the evidence again (until approval freezes it); the number of audits."""
     moment = _now(now)
     actor = _text(actor, "actor")
-    evidence = _gather(settings, review_id, moment, evidence_fetcher)
-    with transaction(settings) as session:
+    evidence = _gather(store, settings, review_id, moment, evidence_fetcher)
+    with store.transaction() as session:
         review = load_review(session, settings, review_id)
         _require(review, "open", "submitted", doing="given new evidence")
         data = _set_evidence(review, evidence, moment)
@@ -163,74 +183,85 @@ def refresh_evidence(
     return len(evidence)
 
 
-def approve(settings: Settings, review_id: int, *, actor: str, now: datetime | None = None) -> None:
+def approve(
+    session: Session, settings: Settings, review_id: int, *, actor: str, now: datetime | None = None
+) -> None:
     """Approve a submitted review; the approver is neither the operator nor the submitter."""
     moment = _now(now)
     actor = _text(actor, "actor")
-    with transaction(settings) as session:
-        review = load_review(session, settings, review_id)
-        _require(review, "submitted", doing="approved")
-        if _same_person(actor, review.operator) or _same_person(actor, review.submitted_by):
-            role = "operator" if _same_person(actor, review.operator) else "submitter"
-            raise TwoPersonRuleError(
-                f"{actor} is the {role} of review {review.id}; someone else must approve it "
-                "(two-person rule)"
-            )
-        review.approved_by = actor
-        review.approved_at = moment
-        review.evidence_frozen_at = moment
-        record_transition(
-            session,
-            settings,
-            review,
-            actor=actor,
-            action="approve",
-            to_state="approved",
-            reason=None,
-            now=moment,
-            data={"evidence_sha256": review.evidence_sha256},
+    review = load_review(session, settings, review_id)
+    _require(review, "submitted", doing="approved")
+    if _same_person(actor, review.operator) or _same_person(actor, review.submitted_by):
+        role = "operator" if _same_person(actor, review.operator) else "submitter"
+        raise TwoPersonRuleError(
+            f"{actor} is the {role} of review {review.id}; someone else must approve it "
+            "(two-person rule)"
         )
+    review.approved_by = actor
+    review.approved_at = moment
+    review.evidence_frozen_at = moment
+    record_transition(
+        session,
+        settings,
+        review,
+        actor=actor,
+        action="approve",
+        to_state="approved",
+        reason=None,
+        now=moment,
+        data={"evidence_sha256": review.evidence_sha256},
+    )
 
 
 def reopen(
-    settings: Settings, review_id: int, *, actor: str, comment: str, now: datetime | None = None
+    session: Session,
+    settings: Settings,
+    review_id: int,
+    *,
+    actor: str,
+    comment: str,
+    now: datetime | None = None,
 ) -> None:
     """Send a submitted or approved review back to the operator, with a comment."""
     moment = _now(now)
     actor, comment = _text(actor, "actor"), _text(comment, "a comment")
-    with transaction(settings) as session:
-        review = load_review(session, settings, review_id)
-        _require(review, "submitted", "approved", doing="reopened")
-        review.approved_by = None
-        review.approved_at = None
-        review.evidence_frozen_at = None
-        review.approve_due_at = None
-        review.submit_due_at = moment + timedelta(hours=settings.thresholds.submit_hours)
-        record_transition(
-            session,
-            settings,
-            review,
-            actor=actor,
-            action="reopen",
-            to_state="open",
-            reason=comment,
-            now=moment,
-        )
+    review = load_review(session, settings, review_id)
+    _require(review, "submitted", "approved", doing="reopened")
+    review.approved_by = None
+    review.approved_at = None
+    review.evidence_frozen_at = None
+    review.approve_due_at = None
+    review.submit_due_at = moment + timedelta(hours=settings.thresholds.submit_hours)
+    record_transition(
+        session,
+        settings,
+        review,
+        actor=actor,
+        action="reopen",
+        to_state="open",
+        reason=comment,
+        now=moment,
+    )
 
 
 def close(
+    store: Store,
     settings: Settings,
     review_id: int,
     *,
     actor: str,
     waiver_reason: str | None = None,
-    snapshot_provider: SnapshotProvider | None = None,
+    account_reader: AccountReader | None = None,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """Close an approved review on confirmed rotation (or a drill waiver); the proof."""
+    """Close an approved review on confirmed rotation (or a drill waiver); the proof.
+
+    The rotation proof reads the one account afresh from Graph, between the two
+    transactions (``breakglass.graph.read_account``).
+    """
     moment = _now(now)
     actor = _text(actor, "actor")
-    with transaction(settings) as session:
+    with store.session() as session:
         review = load_review(session, settings, review_id)
         _require(review, "approved", doing="closed")
         if waiver_reason is not None and review.classification != "drill":
@@ -246,11 +277,12 @@ def close(
             "at": moment.isoformat(),
         }
     else:
-        from breakglass.graph import take_snapshot
+        if account_reader is None:
+            from breakglass.graph import read_account
 
-        snapshot = (snapshot_provider or take_snapshot)(settings)
-        proof = rotation_proof(snapshot, account, after)
-    with transaction(settings) as session:
+            account_reader = read_account
+        proof = rotation_proof(account_reader(settings, account), account, after)
+    with store.transaction() as session:
         review = load_review(session, settings, review_id)
         _require(review, "approved", doing="closed")
         if review.window_end != after:  # pragma: no cover - grouping never joins approved reviews

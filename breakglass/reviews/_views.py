@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from breakglass.config import Settings
-from breakglass.reviews._store import load_review, transaction
+from breakglass.reviews._store import load_review
 from breakglass.store.tables import ReviewEventRow, ReviewRow, SignInRow
 
 __all__ = ["list_reviews", "review_detail", "review_summary", "show_review"]
@@ -61,14 +61,16 @@ def _signins(session: Session, tenant_id: str, review_ids: list[int]) -> dict[in
     return out
 
 
-def list_reviews(settings: Settings, *, state: str | None = None) -> list[dict[str, Any]]:
-    with transaction(settings) as session:
-        query = select(ReviewRow).where(ReviewRow.tenant_id == settings.tenant.id)
-        if state:
-            query = query.where(ReviewRow.state == state)
-        reviews = list(session.scalars(query.order_by(ReviewRow.id)))
-        signins = _signins(session, settings.tenant.id, [r.id for r in reviews])
-        return [review_summary(r, [s.signin_id for s in signins[r.id]]) for r in reviews]
+def list_reviews(
+    session: Session, settings: Settings, *, state: str | None = None
+) -> list[dict[str, Any]]:
+    """Every review of the tenant (or those in ``state``), oldest first, as ``reviews list``."""
+    query = select(ReviewRow).where(ReviewRow.tenant_id == settings.tenant.id)
+    if state:
+        query = query.where(ReviewRow.state == state)
+    reviews = list(session.scalars(query.order_by(ReviewRow.id)))
+    signins = _signins(session, settings.tenant.id, [r.id for r in reviews])
+    return [review_summary(r, [s.signin_id for s in signins[r.id]]) for r in reviews]
 
 
 def review_detail(session: Session, settings: Settings, review: ReviewRow) -> dict[str, Any]:
@@ -123,6 +125,6 @@ def review_detail(session: Session, settings: Settings, review: ReviewRow) -> di
     }
 
 
-def show_review(settings: Settings, review_id: int) -> dict[str, Any]:
-    with transaction(settings) as session:
-        return review_detail(session, settings, load_review(session, settings, review_id))
+def show_review(session: Session, settings: Settings, review_id: int) -> dict[str, Any]:
+    """One review with its sign-ins, evidence and history, as ``reviews show``."""
+    return review_detail(session, settings, load_review(session, settings, review_id))

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from breakglass._time import parse_graph_time
 from breakglass.errors import ScenarioError
 from breakglass.simulator._faults import parse_fault
 
@@ -72,19 +73,8 @@ def format_time(moment: datetime) -> str:
 
 
 def parse_time(text: str) -> datetime | None:
-    """Parse Graph's ISO-8601 forms (up to 7 fractional digits, ``Z``); None if not a time."""
-    match = re.fullmatch(
-        r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?)(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})?", text
-    )
-    if not match:
-        return None
-    base, fraction, zone = match.groups()
-    stamp = base + (f".{fraction[:6].ljust(6, '0')}" if fraction else "")
-    stamp += "+00:00" if zone in (None, "Z") else zone
-    try:
-        return datetime.fromisoformat(stamp).astimezone(UTC)
-    except ValueError:
-        return None
+    """Parse Graph's ISO-8601 forms literally (``0001-01-01`` included); None if not a time."""
+    return parse_graph_time(text, never_as_none=False)
 
 
 def resolve_relative(value: str, now: datetime) -> str | None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from breakglass.checks import CheckRun
+if TYPE_CHECKING:
+    from breakglass.checks import CheckRun
 from breakglass.store.tables import CheckRunRow, FindingRow
 
 __all__ = ["latest_run", "save_run"]

@@ -10,19 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from breakglass import audit
+from breakglass._time import parse_graph_time
 from breakglass.config import Settings
-from breakglass.reviews._grouping import WATCHER_ACTOR, attach_sign_in
-from breakglass.reviews._notify import notify
+from breakglass.notify import publish
+from breakglass.reviews import WATCHER_ACTOR, attach_sign_in
 from breakglass.store.tables import SignInRow
 
-__all__ = ["IngestResult", "parse_graph_time", "store_sign_ins"]
+__all__ = ["IngestResult", "store_sign_ins"]
 
 _IN_CHUNK = 500
 
@@ -32,17 +33,6 @@ class IngestResult:
     new_signin_ids: list[str] = field(default_factory=list)
     reviews_opened: list[int] = field(default_factory=list)
     reviews_joined: set[int] = field(default_factory=set)
-
-
-def parse_graph_time(value: Any) -> datetime | None:
-    """A Graph timestamp (``…Z``, up to 7 fractional digits) as aware UTC, else None."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _existing(session: Session, tenant_id: str, ids: list[str]) -> set[str]:
@@ -139,7 +129,7 @@ def store_sign_ins(
         outcome = (
             "signed in" if sign_in.success else f"failed to sign in (error {sign_in.error_code})"
         )
-        notify(
+        publish(
             session,
             settings,
             event_type="signin",

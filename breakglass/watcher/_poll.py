@@ -5,8 +5,11 @@ day, cover the retention period (so rows later than the overlap are still caught
 Rows, reviews, notifications, audit entries and the advanced watermark commit in one
 transaction, so a crash anywhere before the commit leaves the watermark where it was and
 the next poll fetches the same window again (duplicates are skipped on sign-in id). A
-stream that fails keeps its watermark and counts the failure; once its last success is
-older than three poll intervals, one ``monitor_blind`` alert goes out for the episode.
+stream that fails keeps its watermark and counts the failure; once ``watcher.health`` calls
+it blind, one ``monitor_blind`` alert goes out for the episode.
+
+The Graph reads run between two short transactions, never inside one: the store is not
+held open while Graph is slow or throttling.
 """
 
 from __future__ import annotations
@@ -20,20 +23,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from breakglass import audit
+from breakglass._time import utcnow
 from breakglass.config import Settings
 from breakglass.errors import GraphError
-from breakglass.reviews._grouping import WATCHER_ACTOR
-from breakglass.reviews._notify import notify
+from breakglass.graph.audit_logs import STREAMS, SignInStream, fetch_sign_ins
+from breakglass.notify import publish
+from breakglass.reviews import WATCHER_ACTOR
+from breakglass.store import Store
 from breakglass.store.tables import PollStateRow
-from breakglass.watcher._fetch import STREAMS, Stream, fetch_sign_ins
 from breakglass.watcher._ingest import store_sign_ins
+from breakglass.watcher.health import StreamHealth, all_stream_health, stream_health, stream_names
 
-__all__ = ["BLIND_INTERVALS", "PollResult", "is_blind", "poll_once", "poll_once_async"]
+__all__ = ["PollResult", "poll_once", "poll_once_async", "poll_states", "streams_health"]
 
 log = structlog.get_logger(__name__)
-
-#: The monitor is blind when its last success is older than this many poll intervals.
-BLIND_INTERVALS = 3
 
 
 @dataclass
@@ -55,17 +58,8 @@ class PollResult:
         return not self.errors
 
 
-def streams_for(settings: Settings) -> list[Stream]:
-    names = ["signins", "signins_beta"] if settings.watch.non_interactive else ["signins"]
-    return [STREAMS[n] for n in names]
-
-
-def is_blind(state: PollStateRow | None, settings: Settings, now: datetime) -> bool:
-    """Whether a stream has not had a successful poll for three intervals (or ever)."""
-    limit = timedelta(seconds=BLIND_INTERVALS * settings.thresholds.poll_interval_seconds)
-    if state is None or state.last_success_at is None:
-        return state is None or state.consecutive_failures >= BLIND_INTERVALS
-    return now - state.last_success_at > limit
+def streams_for(settings: Settings) -> list[SignInStream]:
+    return [STREAMS[n] for n in stream_names(settings)]
 
 
 def _state(session: Session, tenant_id: str, stream: str) -> PollStateRow:
@@ -97,11 +91,11 @@ def _record_failure(
     state.last_attempt_at = now
     state.consecutive_failures = (state.consecutive_failures or 0) + 1
     state.last_error = error
-    if not is_blind(state, settings, now):
+    if not stream_health(state.stream, state, settings, now).blind:
         return False
     if state.blind_alerted_at is None:
         since = state.last_success_at.isoformat() if state.last_success_at else "never"
-        notify(
+        publish(
             session,
             settings,
             event_type="monitor_blind",
@@ -134,7 +128,7 @@ def _record_success(
     session: Session, settings: Settings, state: PollStateRow, end: datetime, now: datetime
 ) -> None:
     if state.blind_alerted_at is not None:
-        notify(
+        publish(
             session,
             settings,
             event_type="monitor_recovered",
@@ -160,55 +154,44 @@ def _record_success(
     state.blind_alerted_at = None
 
 
-async def poll_once_async(settings: Settings, *, now: datetime | None = None) -> PollResult:
+async def poll_once_async(
+    store: Store, settings: Settings, *, now: datetime | None = None
+) -> PollResult:
     """Poll every stream once (one Graph session) and commit the outcome."""
-    from breakglass.graph._session import GraphSession
-    from breakglass.store.engine import assert_migrated, make_engine, make_sessionmaker
+    from breakglass.graph.session import GraphSession
 
-    now = (now or datetime.now(UTC)).astimezone(UTC)
+    now = (now or utcnow()).astimezone(UTC)
     result = PollResult(started_at=now)
-    engine = make_engine(settings.store_url)
+    with store.session() as session:
+        for stream in streams_for(settings):
+            state = session.get(PollStateRow, (settings.tenant.id, stream.name))
+            result.windows[stream.name] = _window(settings, state, now)
+    ids = settings.account_ids
+    gs = GraphSession(settings)
     try:
-        assert_migrated(engine)
-        sessions = make_sessionmaker(engine)
-        with sessions() as session:
-            states = {
-                s.name: session.get(PollStateRow, (settings.tenant.id, s.name))
-                for s in streams_for(settings)
-            }
-            for name, state in states.items():
-                result.windows[name] = _window(settings, state, now)
-        ids = settings.account_ids
-        gs = GraphSession(settings)
-        try:
-            outcomes = await asyncio.gather(
-                *(
-                    fetch_sign_ins(gs, s, ids, *result.windows[s.name])
-                    for s in streams_for(settings)
-                ),
-                return_exceptions=True,
-            )
-        finally:
-            result.requests = gs.requests_made
-            await gs.aclose()
-        with sessions.begin() as session:
-            for stream, outcome in zip(streams_for(settings), outcomes, strict=True):
-                state = _state(session, settings.tenant.id, stream.name)
-                if isinstance(outcome, BaseException):
-                    if not isinstance(outcome, GraphError):
-                        raise outcome
-                    result.errors[stream.name] = str(outcome)
-                    if _record_failure(session, settings, state, str(outcome), now):
-                        result.blind_streams.append(stream.name)
-                    continue
-                result.fetched += len(outcome)
-                ingest = store_sign_ins(session, settings, outcome, now=now)
-                result.new_signin_ids += ingest.new_signin_ids
-                result.reviews_opened += ingest.reviews_opened
-                result.reviews_joined += sorted(ingest.reviews_joined)
-                _record_success(session, settings, state, result.windows[stream.name][1], now)
+        outcomes = await asyncio.gather(
+            *(fetch_sign_ins(gs, s, ids, *result.windows[s.name]) for s in streams_for(settings)),
+            return_exceptions=True,
+        )
     finally:
-        engine.dispose()
+        result.requests = gs.requests_made
+        await gs.aclose()
+    with store.transaction() as session:
+        for stream, outcome in zip(streams_for(settings), outcomes, strict=True):
+            state = _state(session, settings.tenant.id, stream.name)
+            if isinstance(outcome, BaseException):
+                if not isinstance(outcome, GraphError):
+                    raise outcome
+                result.errors[stream.name] = str(outcome)
+                if _record_failure(session, settings, state, str(outcome), now):
+                    result.blind_streams.append(stream.name)
+                continue
+            result.fetched += len(outcome)
+            ingest = store_sign_ins(session, settings, outcome, now=now)
+            result.new_signin_ids += ingest.new_signin_ids
+            result.reviews_opened += ingest.reviews_opened
+            result.reviews_joined += sorted(ingest.reviews_joined)
+            _record_success(session, settings, state, result.windows[stream.name][1], now)
     log.info(
         "watch.poll",
         fetched=result.fetched,
@@ -220,10 +203,16 @@ async def poll_once_async(settings: Settings, *, now: datetime | None = None) ->
     return result
 
 
-def poll_once(settings: Settings, *, now: datetime | None = None) -> PollResult:
+def poll_once(store: Store, settings: Settings, *, now: datetime | None = None) -> PollResult:
     """Synchronous ``poll_once_async`` (its own event loop)."""
-    return asyncio.run(poll_once_async(settings, now=now))
+    return asyncio.run(poll_once_async(store, settings, now=now))
 
 
 def poll_states(session: Session, tenant_id: str) -> list[PollStateRow]:
     return list(session.scalars(select(PollStateRow).where(PollStateRow.tenant_id == tenant_id)))
+
+
+def streams_health(session: Session, settings: Settings, now: datetime) -> tuple[StreamHealth, ...]:
+    """The health of every required stream, from the stored poll states (the one rule)."""
+    states = {row.stream: row for row in poll_states(session, settings.tenant.id)}
+    return all_stream_health(states, settings, now)

@@ -9,9 +9,10 @@ from typing import Any
 import httpx
 
 from api import create_app
-from breakglass.config import settings_from_dict
-from breakglass.store.engine import make_engine, make_sessionmaker
+from breakglass.config import Settings
+from breakglass.store import Store
 from breakglass.store.tables import PollStateRow
+from tests.support.settings import offline_settings
 
 TENANT = "6babcaad-604b-40ac-a9d7-9fd97c0b779f"
 
@@ -25,21 +26,18 @@ def _get(app: Any, path: str) -> httpx.Response:
     return asyncio.run(go())
 
 
-def _settings(url: str):
-    return settings_from_dict(
-        {
-            "tenant": {"id": TENANT},
-            "credential": {"kind": "azure_cli"},
-            "store": {"url": url},
-            "watch": {"non_interactive": False},
-        },
-        env=False,
-    )
+def _settings(url: str) -> Settings:
+    return offline_settings(url, tenant_id=TENANT, watch={"non_interactive": False})
 
 
 def test_unmigrated_database_is_not_ready(tmp_path) -> None:
     """/healthz is up, /readyz is 503 naming the un-migrated database."""
-    app = create_app(_settings(f"sqlite:///{tmp_path / 'x.db'}"))
+    settings = _settings(f"sqlite:///{tmp_path / 'x.db'}")
+    with Store.open(settings.store_url, require_migrated=False) as store:
+        _unmigrated(create_app(settings, store=store))
+
+
+def _unmigrated(app: Any) -> None:
     assert _get(app, "/healthz").json() == {"status": "ok"}
     ready = _get(app, "/readyz")
     assert ready.status_code == 503
@@ -50,10 +48,13 @@ def test_unmigrated_database_is_not_ready(tmp_path) -> None:
 def test_ready_only_while_the_watcher_sees(db_url: str) -> None:
     """A watcher that never polled is blind (503); a fresh successful poll makes it ready."""
     settings = _settings(db_url)
-    app = create_app(settings)
+    with Store.open(db_url) as store:
+        _ready_after_poll(create_app(settings, store=store), store)
+
+
+def _ready_after_poll(app: Any, store: Store) -> None:
     assert _get(app, "/readyz").status_code == 503
-    engine = make_engine(db_url)
-    with make_sessionmaker(engine).begin() as session:
+    with store.transaction() as session:
         now = datetime.now(UTC)
         session.add(
             PollStateRow(
@@ -65,5 +66,4 @@ def test_ready_only_while_the_watcher_sees(db_url: str) -> None:
                 consecutive_failures=0,
             )
         )
-    engine.dispose()
     assert _get(app, "/readyz").json() == {"status": "ready", "problems": []}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -11,16 +10,14 @@ from typing import Any
 import pytest
 
 from breakglass import reviews
-from breakglass.audit import canonical_json
-from breakglass.checks import CATALOG, CheckContext, Status
-from breakglass.checks import reviews_checks as _reviews_checks  # noqa: F401 - registers BG-040/042
-from breakglass.checks._registry import Emit
+from breakglass._canonical import canonical_json
+from breakglass.checks import CheckContext, Status, run_checks
+from breakglass.jobs import load_stored_facts
 from breakglass.snapshot import TenantSnapshot
-from breakglass.store.engine import make_engine, make_sessionmaker
 from breakglass.store.tables import DeliveryRow, OutboxRow, ReviewRow
 from breakglass.watcher import poll_once
-from tests.tenant_builder import ADMIN
-from tests.watch.conftest import BG1, Sim, query, sign_in
+from tests.support.sim import Sim, audit, query, sign_in
+from tests.support.tenant import ADMIN, BG1
 
 CHANNELS = {
     "channels": [
@@ -39,51 +36,6 @@ CHANNELS = {
     ],
     "escalation_channels": ["mgmt"],
 }
-
-
-def audit(
-    at: str, *, by: str | None, target: str | None, name: str = "Update user", **extra: Any
-) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "id": f"Directory_{uuid.uuid4()}",
-        "category": "UserManagement",
-        "correlationId": "da159bfb-54fa-4092-8a38-5f2b1f6f1b0a",
-        "result": "success",
-        "resultReason": "",
-        "activityDisplayName": name,
-        "activityDateTime": at,
-        "loggedByService": "Core Directory",
-        "operationType": "Update",
-        "initiatedBy": {
-            "user": {
-                "id": by,
-                "displayName": None,
-                "userPrincipalName": "x@contoso.com",
-                "ipAddress": "",
-                "userType": None,
-            },
-            "app": None,
-        }
-        if by
-        else {
-            "app": {"appId": "00000003-0000-0000-c000-000000000000", "displayName": "Graph"},
-            "user": None,
-        },
-        "targetResources": [
-            {
-                "id": target,
-                "displayName": None,
-                "type": "User",
-                "userPrincipalName": "",
-                "modifiedProperties": [],
-            }
-        ]
-        if target
-        else [],
-        "additionalDetails": [],
-    }
-    row.update(extra)
-    return row
 
 
 def test_evidence_by_and_about_the_account(sim_factory: Callable[..., Sim]) -> None:
@@ -108,9 +60,10 @@ def test_evidence_by_and_about_the_account(sim_factory: Callable[..., Sim]) -> N
         ]
     )
     sim.audits([audit("-3d", by=BG1, target=None), audit("-30m", by=ADMIN, target=ADMIN)])
-    poll_once(sim.settings)
+    poll_once(sim.store, sim.settings)
     (review,) = query(sim.settings, ReviewRow)
     reviews.submit(
+        sim.store,
         sim.settings,
         review.id,
         actor="bob",
@@ -122,50 +75,44 @@ def test_evidence_by_and_about_the_account(sim_factory: Callable[..., Sim]) -> N
     (review,) = query(sim.settings, ReviewRow)
     assert sorted(a["id"] for a in review.evidence) == sorted(inside)
     assert any("Type" in t for a in review.evidence for t in a["targetResources"])
-    assert (
-        review.evidence_sha256
-        == hashlib.sha256(canonical_json(review.evidence).encode()).hexdigest()
-    )
-    assert reviews.show_review(sim.settings, review.id)["evidence_count"] == 3
+    assert review.evidence_sha256 == hashlib.sha256(canonical_json(review.evidence)).hexdigest()
+    assert sim.read(reviews.show_review, review.id)["evidence_count"] == 3
     sim.audits([audit("-10m", by=BG1, target=None)])
-    assert reviews.refresh_evidence(sim.settings, review.id, actor="bob") == 4
-    reviews.approve(sim.settings, review.id, actor="dave")
+    assert reviews.refresh_evidence(sim.store, sim.settings, review.id, actor="bob") == 4
+    sim.tx(reviews.approve, review.id, actor="dave")
     with pytest.raises(reviews.TransitionRefusedError):
-        reviews.refresh_evidence(sim.settings, review.id, actor="bob")
+        reviews.refresh_evidence(sim.store, sim.settings, review.id, actor="bob")
     (review,) = query(sim.settings, ReviewRow)
     assert review.evidence_frozen_at is not None and len(review.evidence) == 4
 
 
-def _bg040(sim: Sim, now: Any, extras: bool = True) -> list[Any]:
-    engine = make_engine(sim.settings.store_url)
-    with make_sessionmaker(engine)() as session:
-        data = reviews.review_extras(session, sim.settings, now) if extras else {}
-    engine.dispose()
+def _bg040(sim: Sim, now: Any, stored: bool = True) -> list[Any]:
+    """BG-040's findings at ``now``, with the facts the check job loads from the store."""
+    facts = sim.read(load_stored_facts, now) if stored else None
     ctx = CheckContext(
         settings=sim.settings,
         snapshot=TenantSnapshot(
             tenant_id=sim.settings.tenant.id, taken_at=now, organization=None, accounts={}
         ),
         now=now,
-        extras=data,
+        stored=facts,
     )
-    check = CATALOG["BG-040"]
-    return list(check.run(ctx, Emit(check.meta)))
+    return run_checks(ctx, ["BG-040"])
 
 
 def test_overdue_reviews_escalate_daily(sim_factory: Callable[..., Sim]) -> None:
     """An overdue review escalates to the escalation channels once per day overdue, after one reminder."""
     sim = sim_factory(notifications=CHANNELS)
     sim.sign_ins([sign_in(BG1, "-10m")])
-    poll_once(sim.settings)
+    poll_once(sim.store, sim.settings)
     (review,) = query(sim.settings, ReviewRow)
     opened = review.opened_at
-    assert reviews.sweep(sim.settings, opened + timedelta(hours=1)).reminded == []
-    assert reviews.sweep(sim.settings, opened + timedelta(hours=20)).reminded == [review.id]
-    assert reviews.sweep(sim.settings, opened + timedelta(hours=21)).reminded == []
-    assert reviews.sweep(sim.settings, opened + timedelta(hours=25)).escalated == [review.id]
-    assert reviews.sweep(sim.settings, opened + timedelta(hours=40)).escalated == []
-    assert reviews.sweep(sim.settings, opened + timedelta(hours=49)).escalated == [review.id]
+    assert sim.tx(reviews.sweep, opened + timedelta(hours=1)).reminded == []
+    assert sim.tx(reviews.sweep, opened + timedelta(hours=20)).reminded == [review.id]
+    assert sim.tx(reviews.sweep, opened + timedelta(hours=21)).reminded == []
+    assert sim.tx(reviews.sweep, opened + timedelta(hours=25)).escalated == [review.id]
+    assert sim.tx(reviews.sweep, opened + timedelta(hours=40)).escalated == []
+    assert sim.tx(reviews.sweep, opened + timedelta(hours=49)).escalated == [review.id]
     overdue = [o for o in query(sim.settings, OutboxRow) if o.event_type == "review_overdue"]
     assert len(overdue) == 2
     deliveries = {
@@ -180,5 +127,7 @@ def test_overdue_reviews_escalate_daily(sim_factory: Callable[..., Sim]) -> None
         and f"review {review.id}" in finding.message
         and "overdue" in finding.message
     )
-    assert all(f.status is Status.PASS for f in _bg040(sim, opened + timedelta(hours=1)))
-    assert all(f.status is Status.SKIPPED for f in _bg040(sim, opened, extras=False))
+    early = _bg040(sim, opened + timedelta(hours=1))
+    assert [f.status for f in early] == [Status.PASS, Status.PASS]
+    unread = _bg040(sim, opened, stored=False)
+    assert [f.status for f in unread] == [Status.SKIPPED, Status.SKIPPED]

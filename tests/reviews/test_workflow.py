@@ -13,21 +13,22 @@ from breakglass.reviews import (
     TransitionRefusedError,
     TwoPersonRuleError,
 )
-from breakglass.store.engine import make_engine, make_sessionmaker
 from breakglass.store.tables import AuditEntryRow, ReviewEventRow, ReviewRow
 from breakglass.watcher import poll_once
-from tests.watch.conftest import BG1, Sim, query, sign_in
+from tests.support.sim import Sim, query, sign_in
+from tests.support.tenant import BG1
 
 
 def _one_review(sim: Sim, at: str = "-1h") -> int:
     sim.sign_ins([sign_in(BG1, at)])
-    poll_once(sim.settings)
+    poll_once(sim.store, sim.settings)
     (review,) = query(sim.settings, ReviewRow)
     return int(review.id)
 
 
 def _submit(sim: Sim, review_id: int, classification: str = "emergency") -> None:
     reviews.submit(
+        sim.store,
         sim.settings,
         review_id,
         actor="Bob",
@@ -44,14 +45,14 @@ def test_full_lifecycle_with_rotation(sim_factory: Callable[..., Sim]) -> None:
     rid = _one_review(sim)
     _submit(sim, rid)
     with pytest.raises(TwoPersonRuleError, match="operator"):
-        reviews.approve(sim.settings, rid, actor="carol")
+        sim.tx(reviews.approve, rid, actor="carol")
     with pytest.raises(TwoPersonRuleError, match="submitter"):
-        reviews.approve(sim.settings, rid, actor=" BOB ")
-    reviews.approve(sim.settings, rid, actor="Dave")
+        sim.tx(reviews.approve, rid, actor=" BOB ")
+    sim.tx(reviews.approve, rid, actor="Dave")
     with pytest.raises(RotationNotConfirmedError, match="no credential change"):
-        reviews.close(sim.settings, rid, actor="Dave")
+        reviews.close(sim.store, sim.settings, rid, actor="Dave")
     sim.patch(f"/resources/users/{BG1}", {"lastPasswordChangeDateTime": "-1m"})
-    proof = reviews.close(sim.settings, rid, actor="Dave")
+    proof = reviews.close(sim.store, sim.settings, rid, actor="Dave")
     assert proof["changes"][0]["what"] == "password"
     (review,) = query(sim.settings, ReviewRow)
     assert review.state == "closed" and review.rotation == proof and review.closed_by == "Dave"
@@ -71,9 +72,10 @@ def test_reopen_and_bad_transitions(sim_factory: Callable[..., Sim]) -> None:
     sim = sim_factory()
     rid = _one_review(sim)
     with pytest.raises(TransitionRefusedError, match="only a review that is submitted"):
-        reviews.approve(sim.settings, rid, actor="Dave")
+        sim.tx(reviews.approve, rid, actor="Dave")
     with pytest.raises(TransitionRefusedError, match="classification"):
         reviews.submit(
+            sim.store,
             sim.settings,
             rid,
             actor="Bob",
@@ -84,23 +86,23 @@ def test_reopen_and_bad_transitions(sim_factory: Callable[..., Sim]) -> None:
         )
     _submit(sim, rid)
     with pytest.raises(TransitionRefusedError, match="comment"):
-        reviews.reopen(sim.settings, rid, actor="Dave", comment=" ")
-    reviews.reopen(sim.settings, rid, actor="Dave", comment="ticket is wrong")
+        sim.tx(reviews.reopen, rid, actor="Dave", comment=" ")
+    sim.tx(reviews.reopen, rid, actor="Dave", comment="ticket is wrong")
     _submit(sim, rid)
-    reviews.approve(sim.settings, rid, actor="Dave")
-    reviews.reopen(sim.settings, rid, actor="Erin", comment="evidence incomplete")
+    sim.tx(reviews.approve, rid, actor="Dave")
+    sim.tx(reviews.reopen, rid, actor="Erin", comment="evidence incomplete")
     (review,) = query(sim.settings, ReviewRow)
     assert review.state == "open" and review.approved_by is None
     with pytest.raises(reviews.ReviewNotFoundError):
-        reviews.approve(sim.settings, 999, actor="Dave")
+        sim.tx(reviews.approve, 999, actor="Dave")
 
 
 def test_drill_closes_on_waiver(sim_factory: Callable[..., Sim]) -> None:
     """Only a drill may close on a recorded waiver; the waiver feeds BG-008 and validation dates."""
     sim = sim_factory()
     now = datetime.now(UTC)
-    reviews.schedule_drill(
-        sim.settings,
+    sim.tx(
+        reviews.schedule_drill,
         account="bg1@contoso.onmicrosoft.com",
         starts=now - timedelta(hours=2),
         ends=now,
@@ -111,19 +113,18 @@ def test_drill_closes_on_waiver(sim_factory: Callable[..., Sim]) -> None:
     (review,) = query(sim.settings, ReviewRow)
     assert review.classification == "drill"
     _submit(sim, rid, classification="drill")
-    reviews.approve(sim.settings, rid, actor="Dave")
+    sim.tx(reviews.approve, rid, actor="Dave")
     proof = reviews.close(
+        sim.store,
         sim.settings,
         rid,
         actor="Dave",
         waiver_reason="drill used the sealed key; rotated next quarter",
     )
     assert proof["waiver"].startswith("drill used") and proof["by"] == "Dave"
-    engine = make_engine(sim.settings.store_url)
-    with make_sessionmaker(engine)() as session:
+    with sim.store.session() as session:
         waivers = reviews.rotation_waivers(session, sim.settings.tenant.id)
         drills = reviews.drills(session, sim.settings.tenant.id)
-    engine.dispose()
     (closed,) = query(sim.settings, ReviewRow)
     assert waivers == {BG1: closed.window_end}
     assert drills == {BG1: closed.window_end.date()}
@@ -134,9 +135,9 @@ def test_waiver_refused_for_emergency(sim_factory: Callable[..., Sim]) -> None:
     sim = sim_factory()
     rid = _one_review(sim)
     _submit(sim, rid)
-    reviews.approve(sim.settings, rid, actor="Dave")
+    sim.tx(reviews.approve, rid, actor="Dave")
     with pytest.raises(TransitionRefusedError, match="only drills"):
-        reviews.close(sim.settings, rid, actor="Dave", waiver_reason="no time")
+        reviews.close(sim.store, sim.settings, rid, actor="Dave", waiver_reason="no time")
 
 
 def test_new_sign_in_reopens_submitted_review(sim_factory: Callable[..., Sim]) -> None:
@@ -145,7 +146,7 @@ def test_new_sign_in_reopens_submitted_review(sim_factory: Callable[..., Sim]) -
     rid = _one_review(sim, "-2h")
     _submit(sim, rid)
     sim.sign_ins([sign_in(BG1, "-1m")])
-    poll_once(sim.settings)
+    poll_once(sim.store, sim.settings)
     (review,) = query(sim.settings, ReviewRow)
     assert review.id == rid and review.state == "open"
     assert query(sim.settings, ReviewEventRow)[-1].actor == "breakglass-watcher"

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from breakglass.store.tables import OutboxRow, PollStateRow, ReviewRow, SignInRow
 from breakglass.watcher import poll_once
-from tests.tenant_builder import ADMIN
-from tests.watch.conftest import BG1, BG2, Sim, query, sign_in
+from tests.support.sim import Sim, query, sign_in
+from tests.support.tenant import ADMIN, BG1, BG2
 
 
 def test_first_poll_covers_retention(sim_factory: Callable[..., Sim]) -> None:
@@ -17,7 +16,7 @@ def test_first_poll_covers_retention(sim_factory: Callable[..., Sim]) -> None:
     sim = sim_factory()
     ids = sim.sign_ins([sign_in(BG1, "-29d"), sign_in(BG2, "-1h"), sign_in(ADMIN, "-1h")])
     now = datetime.now(UTC)
-    result = poll_once(sim.settings, now=now)
+    result = poll_once(sim.store, sim.settings, now=now)
     assert result.ok
     start, end = result.windows["signins"]
     assert end == now and start == now - timedelta(days=30)
@@ -32,13 +31,13 @@ def test_second_poll_adds_nothing(sim_factory: Callable[..., Sim]) -> None:
     """Polling the same sign-ins again stores, opens and notifies nothing new."""
     sim = sim_factory()
     sim.sign_ins([sign_in(BG1, "-1h"), sign_in(BG1, "-50m"), sign_in(BG2, "-20m", ok=False)])
-    first = poll_once(sim.settings)
+    first = poll_once(sim.store, sim.settings)
     counts = (
         len(query(sim.settings, SignInRow)),
         len(query(sim.settings, ReviewRow)),
         len(query(sim.settings, OutboxRow)),
     )
-    second = poll_once(sim.settings)
+    second = poll_once(sim.store, sim.settings)
     assert len(first.new_signin_ids) == 3 and second.new_signin_ids == []
     assert second.fetched == 3  # the overlap re-reads them
     assert counts == (3, 2, 5)  # 3 sign-in alerts + 2 review_opened
@@ -53,8 +52,8 @@ def test_window_overlaps_previous_watermark(sim_factory: Callable[..., Sim]) -> 
     """A later poll starts overlap_hours before the previous watermark."""
     sim = sim_factory()
     t0 = datetime.now(UTC)
-    poll_once(sim.settings, now=t0)
-    second = poll_once(sim.settings, now=t0 + timedelta(seconds=60))
+    poll_once(sim.store, sim.settings, now=t0)
+    second = poll_once(sim.store, sim.settings, now=t0 + timedelta(seconds=60))
     assert second.windows["signins"][0] == t0 - timedelta(hours=2)
 
 
@@ -64,12 +63,12 @@ def test_late_sign_in_joins_its_session(sim_factory: Callable[..., Sim]) -> None
     sim.sign_ins(
         [sign_in(BG1, "-10h"), sign_in(BG1, "-9h"), sign_in(BG1, "-3h"), sign_in(BG1, "-2h")]
     )
-    late = sim.sign_ins([sign_in(BG1, "-8h", visibleAt="+2s")])[0]
-    poll_once(sim.settings)
+    late = sim.sign_ins([sign_in(BG1, "-8h", visibleAt="+1h")])[0]
+    poll_once(sim.store, sim.settings)
     reviews = query(sim.settings, ReviewRow)
     assert len(reviews) == 2
-    time.sleep(2.2)
-    result = poll_once(sim.settings)
+    sim.reveal(late)
+    result = poll_once(sim.store, sim.settings)
     assert result.new_signin_ids == [late]
     row = next(r for r in query(sim.settings, SignInRow) if r.signin_id == late)
     older = min(reviews, key=lambda r: r.window_start)
@@ -81,7 +80,7 @@ def test_failed_sign_in_opens_attempt_review(sim_factory: Callable[..., Sim]) ->
     """A failed sign-in opens an attempt review, apart from the usage review, and still alerts."""
     sim = sim_factory()
     ok_id, bad_id = sim.sign_ins([sign_in(BG1, "-2h"), sign_in(BG1, "-1h", ok=False)])
-    poll_once(sim.settings)
+    poll_once(sim.store, sim.settings)
     reviews = {r.kind: r for r in query(sim.settings, ReviewRow)}
     assert set(reviews) == {"usage", "attempt"}
     signins = {r.signin_id: r for r in query(sim.settings, SignInRow)}
@@ -95,7 +94,7 @@ def test_session_gap_splits_reviews(sim_factory: Callable[..., Sim]) -> None:
     """Sign-ins more than session_gap_hours apart open two reviews; closer ones share one."""
     sim = sim_factory()
     sim.sign_ins([sign_in(BG1, "-12h"), sign_in(BG1, "-9h"), sign_in(BG1, "-4h")])
-    poll_once(sim.settings)
+    poll_once(sim.store, sim.settings)
     reviews = query(sim.settings, ReviewRow)
     assert [
         len([s for s in query(sim.settings, SignInRow) if s.review_id == r.id]) for r in reviews
@@ -119,7 +118,7 @@ def test_non_interactive_sign_ins_come_from_beta(sim_factory: Callable[..., Sim]
             )
         ]
     )
-    poll_once(sim.settings)
+    poll_once(sim.store, sim.settings)
     (row,) = query(sim.settings, SignInRow)
     assert row.signin_id == ident and row.interactive is False
     assert row.raw["authenticationRequirement"] == "singleFactorAuthentication"
@@ -131,8 +130,8 @@ def test_drill_window_classifies_review(sim_factory: Callable[..., Sim]) -> None
 
     sim = sim_factory()
     now = datetime.now(UTC)
-    drill = schedule_drill(
-        sim.settings,
+    drill = sim.tx(
+        schedule_drill,
         account="all",
         starts=now - timedelta(hours=3),
         ends=now - timedelta(hours=1),
@@ -140,7 +139,7 @@ def test_drill_window_classifies_review(sim_factory: Callable[..., Sim]) -> None
         reason="quarterly drill",
     )
     sim.sign_ins([sign_in(BG2, "-2h"), sign_in(BG1, "-30m")])
-    poll_once(sim.settings)
+    poll_once(sim.store, sim.settings)
     by_account = {r.account_id: r for r in query(sim.settings, ReviewRow)}
     assert by_account[BG2].classification == "drill" and by_account[BG2].drill_window_id == drill
     assert by_account[BG1].classification is None
@@ -152,9 +151,9 @@ def test_sign_in_later_than_the_overlap_is_caught_by_the_daily_deep_read(
     """A row that appears later than the 2 h overlap is fetched by the first poll of the next day."""
     sim = sim_factory()
     sim.sign_ins([sign_in(BG1, "-1h")])
-    late = sim.sign_ins([sign_in(BG1, "-8h", visibleAt="+2s")])[0]
-    poll_once(sim.settings)
-    time.sleep(2.2)
-    assert poll_once(sim.settings).new_signin_ids == []  # outside [watermark - 2 h, now]
+    late = sim.sign_ins([sign_in(BG1, "-8h", visibleAt="+1h")])[0]
+    poll_once(sim.store, sim.settings)
+    sim.reveal(late)
+    assert poll_once(sim.store, sim.settings).new_signin_ids == []  # outside [watermark - 2 h, now]
     tomorrow = datetime.now(UTC) + timedelta(days=1)
-    assert poll_once(sim.settings, now=tomorrow).new_signin_ids == [late]
+    assert poll_once(sim.store, sim.settings, now=tomorrow).new_signin_ids == [late]

@@ -8,9 +8,8 @@ from collections.abc import Callable
 from breakglass import reviews
 from breakglass.store.tables import OutboxRow, ReviewRow, SignInRow
 from breakglass.watcher import poll_once
-from tests.reviews.test_evidence_deadlines import audit
-from tests.tenant_builder import ADMIN, healthy_tenant
-from tests.watch.conftest import BG1, BG2, Sim, query, sign_in
+from tests.support.sim import Sim, audit, query, sign_in
+from tests.support.tenant import ADMIN, BG1, BG2, healthy_tenant
 
 
 def test_mixed_stream(sim_factory: Callable[..., Sim]) -> None:
@@ -30,13 +29,13 @@ def test_mixed_stream(sim_factory: Callable[..., Sim]) -> None:
     about_bg2 = audit("-2h", by=ADMIN, target=BG2, name="Reset password")
     scenario["directoryAudits"] = [by_bg1, about_bg2, audit("-10h", by=ADMIN, target=ADMIN)]
     sim = sim_factory(scenario)
-    result = poll_once(sim.settings)
+    result = poll_once(sim.store, sim.settings)
     assert result.ok and len(result.new_signin_ids) == 8
     got = {}
     for review in query(sim.settings, ReviewRow):
         ids = {s.signin_id for s in query(sim.settings, SignInRow) if s.review_id == review.id}
         got[(review.account_id, review.kind, review.window_start)] = ids
-        reviews.refresh_evidence(sim.settings, review.id, actor="auditor")
+        reviews.refresh_evidence(sim.store, sim.settings, review.id, actor="auditor")
     expected = [s1, s2, s3, attempt]
     assert sorted(map(sorted, got.values())) == sorted(
         sorted(r["id"] for r in rows) for rows in expected
@@ -52,7 +51,7 @@ def test_mixed_stream(sim_factory: Callable[..., Sim]) -> None:
         (BG2, "attempt"): [about_bg2["id"]],
     }
     outbox = len(query(sim.settings, OutboxRow))
-    assert poll_once(sim.settings).new_signin_ids == []
+    assert poll_once(sim.store, sim.settings).new_signin_ids == []
     assert (
         len(query(sim.settings, OutboxRow)) == outbox and len(query(sim.settings, ReviewRow)) == 4
     )

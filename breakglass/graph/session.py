@@ -117,8 +117,11 @@ class GraphSession:
             self.requests_made += 1
             try:
                 return await make()
-            except Exception as exc:  # mapped to a typed GraphError, never swallowed
-                raise map_exception(exc, what=what, permission=permission) from exc
+            except Exception as exc:  # Graph failures become typed errors, never swallowed
+                mapped = map_exception(exc, what=what, permission=permission)
+                if mapped is None:
+                    raise  # a bug of ours: it keeps its name (never "Graph sent bad data")
+                raise mapped from exc
 
     def _check_next_link(self, link: str, what: str) -> None:
         # Tokens go only to the Graph host (allowed_hosts), but a nextLink elsewhere would
@@ -146,22 +149,56 @@ class GraphSession:
     async def rest_of(
         self, builder: Any, page: Any, *, what: str, permission: str | None
     ) -> list[Any]:
-        """The items of ``page`` plus those of every page after it."""
+        """The items of the typed ``page`` plus those of every page after it."""
+
+        async def fetch(link: str) -> Any:
+            return await self.get_one(builder, link, what=what, permission=permission)
+
+        return await self._follow(
+            page,
+            lambda p: getattr(p, "value", None),
+            lambda p: getattr(p, "odata_next_link", None),
+            fetch,
+            what=what,
+        )
+
+    async def _follow(
+        self,
+        page: Any,
+        value_of: Callable[[Any], Any],
+        link_of: Callable[[Any], Any],
+        fetch: Callable[[str], Awaitable[Any]],
+        *,
+        what: str,
+    ) -> list[Any]:
+        """THE pager: follow ``@odata.nextLink`` until it is absent, through empty pages.
+
+        Refuses a page without ``value``, a nextLink to another host (the token would not go
+        there, so it would read as empty) and a nextLink seen before (an endless loop).
+        """
         items: list[Any] = []
-        seen_links: set[str] = set()
+        seen: set[str] = set()
         while True:
-            value = getattr(page, "value", None)
-            if value is None:
-                raise GraphPayloadError(f"Graph returned a page without 'value' for {what}")
+            value = value_of(page)
+            if not isinstance(value, list):
+                raise GraphPayloadError(
+                    f"Graph returned a page without 'value' for {what}", what=what
+                )
             items.extend(value)
-            link = getattr(page, "odata_next_link", None)
+            link = link_of(page)
             if not link:
                 return items
-            if link in seen_links:
-                raise GraphPayloadError(f"Graph repeated a nextLink while reading {what}")
-            seen_links.add(link)
+            if not isinstance(link, str):
+                raise GraphPayloadError(
+                    f"Graph returned a malformed nextLink for {what}", what=what
+                )
+            if link in seen:
+                raise GraphPayloadError(
+                    f"Graph repeated a nextLink while reading {what}", what=what
+                )
+            seen.add(link)
             self._check_next_link(link, what)
-            page = await self.get_one(builder, link, what=what, permission=permission)
+            page = await fetch(link)
 
     async def get_raw(self, url: str, *, what: str, permission: str | None) -> dict[str, Any]:
         """One GET through the SDK's pipeline (auth, retry, errors), answered as raw JSON."""
@@ -189,21 +226,21 @@ class GraphSession:
         self, page: dict[str, Any], *, what: str, permission: str | None
     ) -> list[dict[str, Any]]:
         """The raw items of ``page`` and of every page after it (empty pages included)."""
-        items: list[dict[str, Any]] = []
-        seen: set[str] = set()
-        while True:
-            value = page.get("value")
-            if not isinstance(value, list):
-                raise GraphPayloadError(f"Graph returned a page without 'value' for {what}")
-            items.extend(v for v in value if isinstance(v, dict))
-            link = page.get("@odata.nextLink")
-            if not link:
-                return items
-            if link in seen:
-                raise GraphPayloadError(f"Graph repeated a nextLink while reading {what}")
-            seen.add(str(link))
-            self._check_next_link(str(link), what)
-            page = await self.get_raw(str(link), what=what, permission=permission)
+
+        async def fetch(link: str) -> Any:
+            return await self.get_raw(link, what=what, permission=permission)
+
+        items = await self._follow(
+            page, lambda p: p.get("value"), lambda p: p.get("@odata.nextLink"), fetch, what=what
+        )
+        return [item for item in items if isinstance(item, dict)]
+
+    async def get_all_raw(
+        self, url: str, *, what: str, permission: str | None
+    ) -> list[dict[str, Any]]:
+        """Every item of the collection at ``url`` as raw JSON objects, all pages."""
+        page = await self.get_raw(url, what=what, permission=permission)
+        return await self.rest_of_raw(page, what=what, permission=permission)
 
     async def batch(self, items: Sequence[BatchItem]) -> dict[str, Any | GraphError]:
         """Run GETs through JSON ``$batch`` (≤ 20 per call); per item a parsed body or an error.
@@ -270,8 +307,11 @@ class GraphSession:
             if 200 <= status < 300:
                 try:
                     results[item.key] = _parse(body, item.parse)
-                except (ValueError, TypeError, KeyError, AttributeError) as exc:
-                    results[item.key] = map_exception(exc, what=item.what, permission=None)
+                except ValueError as exc:  # Graph's body did not parse (our bugs propagate)
+                    results[item.key] = GraphPayloadError(
+                        f"Graph returned data for {item.what} that could not be parsed: {exc}",
+                        what=item.what,
+                    )
                 continue
             if status in (429, 503, 504) and attempt < 3:
                 retry.append(item)

@@ -1,17 +1,20 @@
-"""Engines and migrations: SQLite by default (WAL), PostgreSQL via URL (DESIGN §14)."""
+"""Engines and migrations: SQLite by default (WAL), PostgreSQL via URL (DESIGN §14).
+
+``make_engine`` is the only place in the product that turns a URL into an engine; only
+``Store`` calls it.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from breakglass.errors import StoreError
 
-__all__ = ["assert_migrated", "make_engine", "make_sessionmaker", "upgrade"]
+__all__ = ["current_revision", "head_revision", "make_engine", "redact_url", "upgrade"]
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -29,8 +32,8 @@ def make_engine(url: str) -> Engine:
             event.listen(engine, "connect", _sqlite_pragmas)
             return engine
         return create_engine(url, pool_pre_ping=True)
-    except (SQLAlchemyError, ImportError, ValueError) as exc:
-        raise StoreError(f"cannot use database URL {_redact(url)}: {exc}") from None
+    except (SQLAlchemyError, ArgumentError, ImportError, ValueError, OSError) as exc:
+        raise StoreError(f"cannot use database URL {redact_url(url)}: {exc}") from None
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -41,21 +44,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _redact(url: str) -> str:
+def redact_url(url: str) -> str:
     """The URL without its password."""
     from sqlalchemy.engine import make_url
 
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # an unparsable URL: show only its scheme
+    except Exception:  # an unparsable URL: show only its scheme, never the rest
         return url.split(":", 1)[0] + "://…"
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
-
-
-def _alembic_config(engine: Engine) -> Any:
+def _alembic_config(engine: Engine | None) -> Any:
     from alembic.config import Config
 
     cfg = Config()
@@ -71,32 +70,23 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     try:
         command.upgrade(_alembic_config(engine), revision)
     except SQLAlchemyError as exc:
-        raise StoreError(f"migrating {_redact(str(engine.url))} failed: {exc}") from None
+        raise StoreError(f"migrating {redact_url(str(engine.url))} failed: {exc}") from None
 
 
 def head_revision() -> str:
+    """The newest migration shipped with this version (read from the scripts, no database)."""
     from alembic.script import ScriptDirectory
 
-    script = ScriptDirectory.from_config(_alembic_config(make_engine("sqlite://")))
-    head = script.get_current_head()
-    assert head is not None
+    head = ScriptDirectory.from_config(_alembic_config(None)).get_current_head()
+    if head is None:  # pragma: no cover - the package always ships migrations
+        raise StoreError("no migrations found in the installed package")
     return head
 
 
-def assert_migrated(engine: Engine) -> None:
-    """Raise ``StoreError`` unless the database is at the latest migration."""
+def current_revision(conn: Connection) -> tuple[str | None, bool]:
+    """The database's revision and whether it holds any table at all."""
     from alembic.runtime.migration import MigrationContext
 
-    try:
-        with engine.connect() as conn:
-            current = MigrationContext.configure(conn).get_current_revision()
-            has_tables = bool(inspect(conn).get_table_names())
-    except SQLAlchemyError as exc:
-        raise StoreError(f"cannot open the database {_redact(str(engine.url))}: {exc}") from None
-    head = head_revision()
-    if current != head:
-        state = "empty" if not has_tables and current is None else f"at revision {current}"
-        raise StoreError(
-            f"the database {_redact(str(engine.url))} is {state}, not at {head}: "
-            "run `breakglass db upgrade`"
-        )
+    return MigrationContext.configure(conn).get_current_revision(), bool(
+        inspect(conn).get_table_names()
+    )
