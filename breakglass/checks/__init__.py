@@ -1,6 +1,9 @@
 """The check catalog (DESIGN §7): stable ids, metadata as data, pure functions.
 
-Importing this package registers every check family in ``CATALOG``.
+Importing this package registers every check family in ``CATALOG``. Checks read a
+``CheckContext``: the settings, the tenant snapshot and ``stored`` (``checks.stored``:
+typed facts from the store, or ``None`` when the store was not read). ``run_facts`` is what
+a run stores for the next one to compare against (BG-024).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from breakglass.checks._model import (
     Status,
 )
 from breakglass.checks._registry import CATALOG, Check
+from breakglass.checks.conditional_access import run_facts
 from breakglass.checks.runner import CheckRun, apply_accepted_risks, run_checks, summarise
 
 __all__ = [
@@ -35,5 +39,6 @@ __all__ = [
     "Status",
     "apply_accepted_risks",
     "run_checks",
+    "run_facts",
     "summarise",
 ]

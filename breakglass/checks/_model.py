@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from dataclasses import dataclass, replace
+from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from breakglass.checks.stored import StoredFacts
     from breakglass.config import Settings
     from breakglass.snapshot import TenantSnapshot
 
@@ -62,7 +62,8 @@ class CheckMeta:
     rationale: str
     remediation: str
     references: tuple[str, ...] = ()
-    #: Snapshot collections the check needs (documentation and `permissions`).
+    #: The Graph application permissions the check's data needs (``breakglass permissions``
+    #: lists them with the checks that need them).
     permissions: tuple[str, ...] = ()
 
 
@@ -98,11 +99,6 @@ class CheckContext:
     settings: Settings
     snapshot: TenantSnapshot
     now: datetime
-    #: account object id -> the latest sign-in time covered by a closed review's waiver.
-    rotation_waivers: Mapping[str, datetime] = field(default_factory=dict)
-    #: account object id -> the date of the latest recorded drill (validation).
-    drills: Mapping[str, date] = field(default_factory=dict)
-    #: Facts from the previous stored run (BG-024), or None for the first run.
-    previous_facts: Mapping[str, Any] | None = None
-    #: Data the service layers provide to their checks (reviews, monitor, runbook).
-    extras: Mapping[str, Any] = field(default_factory=dict)
+    #: What the store adds (reviews, watcher health, runbook release, previous run, drills,
+    #: waivers); ``None`` when the store was not read in this run (``check --no-store``).
+    stored: StoredFacts | None = None

@@ -14,7 +14,7 @@ from breakglass.checks._model import (
     Status,
 )
 
-__all__ = ["CATALOG", "Check", "Emit", "register"]
+__all__ = ["CATALOG", "Check", "CheckFn", "Emit", "register"]
 
 
 class Emit:

@@ -1,8 +1,8 @@
 """Account checks BG-001 … BG-011 (DESIGN §7): one emergency account at a time.
 
-Each function is pure: it reads the ``CheckContext`` and yields findings. Data that could
-not be read yields ``error`` (or ``skipped`` when the account does not exist) — never
-``pass``.
+Each function is pure: it reads the ``CheckContext`` and yields findings. The per-account
+prelude (unreadable → ``error``, not found → ``skipped``) is ``@per_account``'s; data that
+could not be read yields ``error`` — never ``pass``.
 """
 
 from __future__ import annotations
@@ -10,52 +10,46 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-from breakglass.checks._accounts_common import AccountView, each_account
-from breakglass.checks._common import describe_incomplete, role_template
+from breakglass.auth_methods import (
+    NEUTRAL,
+    PERSON_BOUND,
+    PHISHING_RESISTANT,
+    credential_changes,
+    credential_changes_after,
+    is_person_bound,
+    method_label,
+)
 from breakglass.checks._model import CheckContext, CheckMeta, Finding, Resource, Severity, Status
+from breakglass.checks._per_account import AccountView, per_account
+from breakglass.checks._reasons import describe_incomplete
 from breakglass.checks._registry import Emit, register
+from breakglass.checks._resources import account_resource, tenant_resource
+from breakglass.checks._roles import role_template
+from breakglass.checks.references import (
+    LEARN_EMERGENCY_ACCESS,
+    LEARN_MANDATORY_MFA,
+    LEARN_METHODS,
+    LEARN_PIM_PLAN,
+    LEARN_SIGN_IN_LOGS,
+)
 from breakglass.config import GLOBAL_ADMIN
 
-__all__ = ["PERSON_BOUND_METHODS", "PHISHING_RESISTANT_METHODS"]
+__all__: list[str] = []
 
-LEARN_EA = (
-    "https://learn.microsoft.com/entra/identity/role-based-access-control/security-emergency-access"
-)
-LEARN_METHODS = (
-    "https://learn.microsoft.com/entra/identity/authentication/concept-authentication-methods"
-)
-LEARN_PIM_PLAN = "https://learn.microsoft.com/entra/id-governance/privileged-identity-management/pim-deployment-plan"
-LEARN_MFA = "https://learn.microsoft.com/entra/identity/authentication/concept-mandatory-multifactor-authentication"
 
-PHISHING_RESISTANT_METHODS = frozenset(
-    {"fido2AuthenticationMethod", "x509CertificateAuthenticationMethod"}
+#: What BG-004 reads: the user, its active and eligible role assignments, role definitions.
+_GA_PERMISSIONS = (
+    "User.Read.All",
+    "RoleAssignmentSchedule.Read.Directory",
+    "RoleEligibilitySchedule.Read.Directory",
+    "RoleManagement.Read.Directory",
 )
-#: Methods tied to a person or a person's device, or weak: none belongs on an emergency account.
-PERSON_BOUND_METHODS = {
-    "phoneAuthenticationMethod": "phone (SMS/voice)",
-    "microsoftAuthenticatorAuthenticationMethod": "Microsoft Authenticator",
-    "softwareOathAuthenticationMethod": "software OATH token",
-    "emailAuthenticationMethod": "email",
-    "windowsHelloForBusinessAuthenticationMethod": "Windows Hello for Business",
-    "temporaryAccessPassAuthenticationMethod": "Temporary Access Pass",
-}
-#: Method types that are neither person-bound nor weak in the sense of BG-006.
-_NEUTRAL_METHODS = PHISHING_RESISTANT_METHODS | {
-    "passwordAuthenticationMethod",
-    "hardwareOathAuthenticationMethod",
-    "platformCredentialAuthenticationMethod",
-    "qrCodePinAuthenticationMethod",
-    "externalAuthenticationMethod",
-    "resourceAccountKeyAuthenticationMethod",
-}
+#: What BG-005/006 read: the user and its registered authentication methods.
+_METHOD_PERMISSIONS = ("User.Read.All", "UserAuthenticationMethod.Read.All")
 
 
 def _fmt(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "never"
-
-
-def _views(ctx: CheckContext, emit: Emit, *needs: str) -> Iterator[AccountView | Finding]:
-    return each_account(ctx, emit, *needs)
 
 
 @register(
@@ -65,7 +59,7 @@ def _views(ctx: CheckContext, emit: Emit, *needs: str) -> Iterator[AccountView |
         severity=Severity.CRITICAL,
         rationale="An emergency account that is missing or disabled fails exactly when it is needed.",
         remediation="Re-create or re-enable the account, then verify a sign-in from the secure workstation.",
-        references=(LEARN_EA,),
+        references=(LEARN_EMERGENCY_ACCESS,),
         permissions=("User.Read.All",),
     )
 )
@@ -73,7 +67,7 @@ def bg001_exists_enabled(ctx: CheckContext, emit: Emit) -> Iterator[Finding]:
     for declared in ctx.settings.accounts:
         data = ctx.snapshot.accounts.get(declared.object_id)
         status = ctx.snapshot.status_of(f"user:{declared.object_id}")
-        resource = Resource("user", declared.object_id, declared.upn)
+        resource = account_resource(declared)
         if data is None or not status.complete:
             yield emit.error(
                 resource, f"{declared.upn}: {describe_incomplete(status, 'the user object')}"
@@ -98,25 +92,22 @@ def bg001_exists_enabled(ctx: CheckContext, emit: Emit) -> Iterator[Finding]:
         rationale="A synchronised account depends on on-premises AD and its sync; an outage or "
         "compromise there takes the emergency account with it.",
         remediation="Use a cloud-only account created in Entra ID, not synchronised from AD.",
-        references=(LEARN_EA,),
+        references=(LEARN_EMERGENCY_ACCESS,),
         permissions=("User.Read.All",),
     )
 )
-def bg002_cloud_only(ctx: CheckContext, emit: Emit) -> Iterator[Finding]:
-    for view in _views(ctx, emit):
-        if isinstance(view, Finding):
-            yield view
-            continue
-        upn, user = view.declared.upn, view.user
-        if user.on_premises_sync_enabled:
-            yield emit.failed(view.resource, f"{upn} is synchronised from on-premises AD")
-        elif user.on_premises_immutable_id:
-            yield emit.failed(
-                view.resource,
-                f"{upn} has an on-premises immutable id, so it is (or was) tied to AD",
-            )
-        else:
-            yield emit.passed(view.resource, f"{upn} is cloud-only")
+@per_account()
+def bg002_cloud_only(ctx: CheckContext, emit: Emit, account: AccountView) -> Iterator[Finding]:
+    upn, user = account.upn, account.user
+    if user.on_premises_sync_enabled:
+        yield emit.failed(account.resource, f"{upn} is synchronised from on-premises AD")
+    elif user.on_premises_immutable_id:
+        yield emit.failed(
+            account.resource,
+            f"{upn} has an on-premises immutable id, so it is (or was) tied to AD",
+        )
+    else:
+        yield emit.passed(account.resource, f"{upn} is cloud-only")
 
 
 @register(
@@ -127,32 +118,29 @@ def bg002_cloud_only(ctx: CheckContext, emit: Emit) -> Iterator[Finding]:
         rationale="A custom domain can be federated, lapse or be re-pointed; the initial "
         "*.onmicrosoft.com domain cannot.",
         remediation="Rename the account's UPN to the tenant's initial *.onmicrosoft.com domain.",
-        references=(LEARN_EA,),
+        references=(LEARN_EMERGENCY_ACCESS,),
         permissions=("User.Read.All", "Directory.Read.All"),
     )
 )
-def bg003_initial_domain(ctx: CheckContext, emit: Emit) -> Iterator[Finding]:
+@per_account()
+def bg003_initial_domain(ctx: CheckContext, emit: Emit, account: AccountView) -> Iterator[Finding]:
     org_status = ctx.snapshot.status_of("organization")
     org = ctx.snapshot.organization
-    for view in _views(ctx, emit):
-        if isinstance(view, Finding):
-            yield view
-            continue
-        upn = view.user.user_principal_name or view.declared.upn
-        if not org_status.complete or org is None or not org.initial_domain:
-            yield emit.error(
-                view.resource,
-                f"{upn}: {describe_incomplete(org_status, 'the tenant initial domain')}",
-            )
-            continue
-        suffix = upn.rsplit("@", 1)[-1].lower()
-        if suffix == org.initial_domain:
-            yield emit.passed(view.resource, f"{upn} is on the initial domain {org.initial_domain}")
-        else:
-            yield emit.failed(
-                view.resource,
-                f"{upn} is on {suffix}, not on the tenant's initial domain {org.initial_domain}",
-            )
+    upn = account.user.user_principal_name or account.upn
+    if not org_status.complete or org is None or not org.initial_domain:
+        yield emit.error(
+            account.resource,
+            f"{upn}: {describe_incomplete(org_status, 'the tenant initial domain')}",
+        )
+        return
+    suffix = upn.rsplit("@", 1)[-1].lower()
+    if suffix == org.initial_domain:
+        yield emit.passed(account.resource, f"{upn} is on the initial domain {org.initial_domain}")
+    else:
+        yield emit.failed(
+            account.resource,
+            f"{upn} is on {suffix}, not on the tenant's initial domain {org.initial_domain}",
+        )
 
 
 _ASSIGNMENT_TYPES = frozenset({"Assigned", "Activated"})
@@ -231,25 +219,20 @@ def _ga_finding(ctx: CheckContext, emit: Emit, view: AccountView) -> Finding:
         "Microsoft asks for a permanent active Global Administrator assignment.",
         remediation="Assign Global Administrator to the account directly as an active, permanent "
         "assignment at tenant scope (/), not eligible and not through a group.",
-        references=(LEARN_EA, LEARN_PIM_PLAN),
-        permissions=(
-            "RoleAssignmentSchedule.Read.Directory",
-            "RoleEligibilitySchedule.Read.Directory",
-        ),
+        references=(LEARN_EMERGENCY_ACCESS, LEARN_PIM_PLAN),
+        permissions=_GA_PERMISSIONS,
     )
 )
-def bg004_permanent_ga(ctx: CheckContext, emit: Emit) -> Iterator[Finding]:
+@per_account()
+def bg004_permanent_ga(ctx: CheckContext, emit: Emit, account: AccountView) -> Iterator[Finding]:
     active = ctx.snapshot.status_of("activeRoles")
-    for view in _views(ctx, emit):
-        if isinstance(view, Finding):
-            yield view
-        elif not active.complete:
-            yield emit.error(
-                view.resource,
-                f"{view.declared.upn}: {describe_incomplete(active, 'active role assignments')}",
-            )
-        else:
-            yield _ga_finding(ctx, emit, view)
+    if not active.complete:
+        yield emit.error(
+            account.resource,
+            f"{account.upn}: {describe_incomplete(active, 'active role assignments')}",
+        )
+    else:
+        yield _ga_finding(ctx, emit, account)
 
 
 @register(
@@ -261,32 +244,23 @@ def bg004_permanent_ga(ctx: CheckContext, emit: Emit) -> Iterator[Finding]:
         "certificate keeps them usable and resistant to phishing.",
         remediation="Register a FIDO2 security key (or certificate-based authentication) for the "
         "account and store it in the safe.",
-        references=(LEARN_EA, LEARN_MFA),
-        permissions=("UserAuthenticationMethod.Read.All",),
+        references=(LEARN_EMERGENCY_ACCESS, LEARN_MANDATORY_MFA),
+        permissions=_METHOD_PERMISSIONS,
     )
 )
-def bg005_phishing_resistant(ctx: CheckContext, emit: Emit) -> Iterator[Finding]:
-    for view in _views(ctx, emit, "methods"):
-        if isinstance(view, Finding):
-            yield view
-            continue
-        strong = [m for m in view.data.methods or () if m.short_type in PHISHING_RESISTANT_METHODS]
-        if strong:
-            kinds = ", ".join(sorted({_method_label(m.short_type, m.model) for m in strong}))
-            yield emit.passed(view.resource, f"{view.declared.upn} has {kinds}")
-        else:
-            yield emit.failed(
-                view.resource,
-                f"{view.declared.upn} has no FIDO2 key and no certificate-based authentication",
-            )
-
-
-def _method_label(short_type: str, model: str | None) -> str:
-    if short_type == "fido2AuthenticationMethod":
-        return f"FIDO2 key ({model})" if model else "FIDO2 key"
-    if short_type == "x509CertificateAuthenticationMethod":
-        return "certificate (CBA)"
-    return PERSON_BOUND_METHODS.get(short_type, short_type)
+@per_account("methods")
+def bg005_phishing_resistant(
+    ctx: CheckContext, emit: Emit, account: AccountView
+) -> Iterator[Finding]:
+    strong = [m for m in account.data.methods or () if m.short_type in PHISHING_RESISTANT]
+    if strong:
+        kinds = ", ".join(sorted({method_label(m.short_type, m.model) for m in strong}))
+        yield emit.passed(account.resource, f"{account.upn} has {kinds}")
+    else:
+        yield emit.failed(
+            account.resource,
+            f"{account.upn} has no FIDO2 key and no certificate-based authentication",
+        )
 
 
 @register(
@@ -297,39 +271,34 @@ def _method_label(short_type: str, model: str | None) -> str:
         rationale="A phone, Authenticator app, OATH app, email, Windows Hello or a live Temporary "
         "Access Pass ties the account to one person's device or lets someone bypass the safe.",
         remediation="Remove those methods; keep only the FIDO2 key or certificate (and password).",
-        references=(LEARN_EA, LEARN_METHODS),
-        permissions=("UserAuthenticationMethod.Read.All",),
+        references=(LEARN_EMERGENCY_ACCESS, LEARN_METHODS),
+        permissions=_METHOD_PERMISSIONS,
     )
 )
-def bg006_no_person_bound(ctx: CheckContext, emit: Emit) -> Iterator[Finding]:
-    for view in _views(ctx, emit, "methods"):
-        if isinstance(view, Finding):
-            yield view
-            continue
-        bad: list[str] = []
-        unknown: list[str] = []
-        for method in view.data.methods or ():
-            kind = method.short_type
-            if kind == "temporaryAccessPassAuthenticationMethod" and method.is_usable is False:
-                continue  # an expired or used TAP cannot sign in
-            if kind in PERSON_BOUND_METHODS:
-                bad.append(PERSON_BOUND_METHODS[kind])
-            elif kind not in _NEUTRAL_METHODS:
-                unknown.append(method.odata_type)
-        upn = view.declared.upn
-        if bad:
-            yield emit.failed(
-                view.resource,
-                f"{upn} has person-bound or weak methods: {', '.join(sorted(set(bad)))}",
-            )
-        elif unknown:
-            yield emit.error(
-                view.resource,
-                f"{upn} has an authentication method of a type breakglass does not know "
-                f"({', '.join(sorted(set(unknown)))}); cannot tell whether it is person-bound",
-            )
-        else:
-            yield emit.passed(view.resource, f"{upn} has no person-bound or weak methods")
+@per_account("methods")
+def bg006_no_person_bound(ctx: CheckContext, emit: Emit, account: AccountView) -> Iterator[Finding]:
+    bad: list[str] = []
+    unknown: list[str] = []
+    for method in account.data.methods or ():
+        kind = method.short_type
+        if is_person_bound(kind, method.is_usable):
+            bad.append(PERSON_BOUND[kind])
+        elif kind not in NEUTRAL and kind not in PERSON_BOUND:
+            unknown.append(method.odata_type)
+    upn = account.upn
+    if bad:
+        yield emit.failed(
+            account.resource,
+            f"{upn} has person-bound or weak methods: {', '.join(sorted(set(bad)))}",
+        )
+    elif unknown:
+        yield emit.error(
+            account.resource,
+            f"{upn} has an authentication method of a type breakglass does not know "
+            f"({', '.join(sorted(set(unknown)))}); cannot tell whether it is person-bound",
+        )
+    else:
+        yield emit.passed(account.resource, f"{upn} has no person-bound or weak methods")
 
 
 @register(
@@ -340,12 +309,13 @@ def bg006_no_person_bound(ctx: CheckContext, emit: Emit) -> Iterator[Finding]:
         rationale="Microsoft asks for at least two emergency accounts so one lost key or one "
         "broken account does not leave the tenant without a way in.",
         remediation="Fix the failing accounts (BG-001, BG-004, BG-005) or declare another healthy one.",
-        references=(LEARN_EA,),
+        references=(LEARN_EMERGENCY_ACCESS,),
+        permissions=tuple(dict.fromkeys(("User.Read.All", *_GA_PERMISSIONS, *_METHOD_PERMISSIONS))),
     )
 )
 def bg007_enough_healthy(ctx: CheckContext, emit: Emit) -> Iterator[Finding]:
     needed = ctx.settings.thresholds.min_healthy_accounts
-    tenant = Resource("tenant", ctx.settings.tenant.id, ctx.settings.tenant.name)
+    tenant = tenant_resource(ctx)
     healthy: list[str] = []
     uncertain: list[str] = []
     results: dict[str, list[Finding]] = {}
@@ -387,51 +357,49 @@ _HEALTH_PROBE_META = CheckMeta(
         "is re-registered or reset, whoever held it can use it again.",
         remediation="Reset the password and re-register (or re-seal) the FIDO2 key, then close the "
         "after-action review; for a drill, record a rotation waiver in the review.",
-        references=(LEARN_EA,),
-        permissions=("AuditLog.Read.All", "UserAuthenticationMethod.Read.All"),
+        references=(LEARN_EMERGENCY_ACCESS,),
+        permissions=("User.Read.All", "AuditLog.Read.All", "UserAuthenticationMethod.Read.All"),
     )
 )
-def bg008_rotated_after_use(ctx: CheckContext, emit: Emit) -> Iterator[Finding]:
-    for view in _views(ctx, emit, "signInActivity", "methods"):
-        if isinstance(view, Finding):
-            yield view
-            continue
-        upn = view.declared.upn
-        activity = view.data.sign_in_activity
-        last_use = activity.last_successful_sign_in if activity else None
-        changes = [view.user.last_password_change] + [
-            m.created for m in view.data.methods or () if m.short_type in PHISHING_RESISTANT_METHODS
-        ]
-        known = [c for c in changes if c is not None]
-        if last_use is None:
-            yield emit.passed(view.resource, f"{upn} has no recorded successful sign-in")
-            continue
-        if not known:
-            yield emit.error(
-                view.resource,
-                f"{upn}: Graph gave no password-change or credential-registration time, so "
-                "rotation after use cannot be confirmed",
-            )
-            continue
-        rotated = max(known)
-        if rotated >= last_use:
-            yield emit.passed(
-                view.resource,
-                f"{upn}: credentials changed {_fmt(rotated)}, after the last use {_fmt(last_use)}",
-            )
-            continue
-        waiver = ctx.rotation_waivers.get(view.declared.object_id)
-        if waiver is not None and waiver >= last_use:
-            yield emit.passed(
-                view.resource,
-                f"{upn}: last use {_fmt(last_use)} is covered by a closed review's rotation waiver",
-            )
-            continue
-        yield emit.failed(
-            view.resource,
-            f"{upn} signed in successfully {_fmt(last_use)} but its credentials were last "
-            f"changed {_fmt(rotated)}",
+@per_account("signInActivity", "methods")
+def bg008_rotated_after_use(
+    ctx: CheckContext, emit: Emit, account: AccountView
+) -> Iterator[Finding]:
+    upn = account.upn
+    activity = account.data.sign_in_activity
+    last_use = activity.last_successful_sign_in if activity else None
+    methods = account.data.methods or ()
+    known = credential_changes(account.user, methods)
+    if last_use is None:
+        yield emit.passed(account.resource, f"{upn} has no recorded successful sign-in")
+        return
+    if not known:
+        yield emit.error(
+            account.resource,
+            f"{upn}: Graph gave no password-change or credential-registration time, so "
+            "rotation after use cannot be confirmed",
         )
+        return
+    rotated = max(c.at for c in known)
+    if credential_changes_after(account.user, methods, last_use):
+        yield emit.passed(
+            account.resource,
+            f"{upn}: credentials changed {_fmt(rotated)}, after the last use {_fmt(last_use)}",
+        )
+        return
+    waivers = ctx.stored.rotation_waivers if ctx.stored is not None else {}
+    waiver = waivers.get(account.declared.object_id)
+    if waiver is not None and waiver >= last_use:
+        yield emit.passed(
+            account.resource,
+            f"{upn}: last use {_fmt(last_use)} is covered by a closed review's rotation waiver",
+        )
+        return
+    yield emit.failed(
+        account.resource,
+        f"{upn} signed in successfully {_fmt(last_use)} but its credentials were last "
+        f"changed {_fmt(rotated)}",
+    )
 
 
 @register(
@@ -443,34 +411,30 @@ def bg008_rotated_after_use(ctx: CheckContext, emit: Emit) -> Iterator[Finding]:
         "untested account may not work when needed.",
         remediation="Run a drill: sign in from the secure workstation with the safe's key, then "
         "complete the after-action review.",
-        references=(LEARN_EA,),
-        permissions=("AuditLog.Read.All",),
+        references=(LEARN_EMERGENCY_ACCESS, LEARN_SIGN_IN_LOGS),
+        permissions=("User.Read.All", "AuditLog.Read.All"),
     )
 )
-def bg009_validated(ctx: CheckContext, emit: Emit) -> Iterator[Finding]:
+@per_account("signInActivity")
+def bg009_validated(ctx: CheckContext, emit: Emit, account: AccountView) -> Iterator[Finding]:
     days = ctx.settings.thresholds.validation_days
     cutoff = ctx.now - timedelta(days=days)
-    for view in _views(ctx, emit, "signInActivity"):
-        if isinstance(view, Finding):
-            yield view
-            continue
-        upn = view.declared.upn
-        activity = view.data.sign_in_activity
-        last_use = activity.last_successful_sign_in if activity else None
-        drill = ctx.drills.get(view.declared.object_id)
-        drill_at = datetime.combine(drill, datetime.min.time(), ctx.now.tzinfo) if drill else None
-        latest = max([d for d in (last_use, drill_at) if d is not None], default=None)
-        if latest is not None and latest >= cutoff:
-            how = "drill" if latest == drill_at else "successful sign-in"
-            yield emit.passed(
-                view.resource, f"{upn}: last {how} {_fmt(latest)}, within {days} days"
-            )
-        else:
-            yield emit.failed(
-                view.resource,
-                f"{upn}: no successful sign-in or recorded drill in the last {days} days "
-                f"(last successful sign-in: {_fmt(last_use)})",
-            )
+    upn = account.upn
+    activity = account.data.sign_in_activity
+    last_use = activity.last_successful_sign_in if activity else None
+    drills = ctx.stored.drills if ctx.stored is not None else {}
+    drill = drills.get(account.declared.object_id)
+    drill_at = datetime.combine(drill, datetime.min.time(), ctx.now.tzinfo) if drill else None
+    latest = max([d for d in (last_use, drill_at) if d is not None], default=None)
+    if latest is not None and latest >= cutoff:
+        how = "drill" if latest == drill_at else "successful sign-in"
+        yield emit.passed(account.resource, f"{upn}: last {how} {_fmt(latest)}, within {days} days")
+    else:
+        yield emit.failed(
+            account.resource,
+            f"{upn}: no successful sign-in or recorded drill in the last {days} days "
+            f"(last successful sign-in: {_fmt(last_use)})",
+        )
 
 
 @register(
@@ -481,22 +445,20 @@ def bg009_validated(ctx: CheckContext, emit: Emit) -> Iterator[Finding]:
         rationale="A licence brings a mailbox and apps: phishing surface and reasons to use the "
         "account day to day.",
         remediation="Remove all licences from the emergency account.",
-        references=(LEARN_EA,),
+        references=(LEARN_EMERGENCY_ACCESS,),
         permissions=("User.Read.All",),
     )
 )
-def bg010_no_licences(ctx: CheckContext, emit: Emit) -> Iterator[Finding]:
-    for view in _views(ctx, emit):
-        if isinstance(view, Finding):
-            yield view
-        elif view.user.assigned_license_skus:
-            yield emit.failed(
-                view.resource,
-                f"{view.declared.upn} has {len(view.user.assigned_license_skus)} licence(s) "
-                f"assigned ({', '.join(view.user.assigned_license_skus)})",
-            )
-        else:
-            yield emit.passed(view.resource, f"{view.declared.upn} has no licences")
+@per_account()
+def bg010_no_licences(ctx: CheckContext, emit: Emit, account: AccountView) -> Iterator[Finding]:
+    skus = account.user.assigned_license_skus
+    if skus:
+        yield emit.failed(
+            account.resource,
+            f"{account.upn} has {len(skus)} licence(s) assigned ({', '.join(skus)})",
+        )
+    else:
+        yield emit.passed(account.resource, f"{account.upn} has no licences")
 
 
 @register(
@@ -507,26 +469,23 @@ def bg010_no_licences(ctx: CheckContext, emit: Emit) -> Iterator[Finding]:
         rationale="Every group an emergency account is in can be used to target it with policy, "
         "licences or access reviews; only the declared exclusion groups belong.",
         remediation="Remove the account from every group except the declared exclusion groups.",
-        references=(LEARN_EA,),
+        references=(LEARN_EMERGENCY_ACCESS,),
         permissions=("User.Read.All",),
     )
 )
-def bg011_no_stray_groups(ctx: CheckContext, emit: Emit) -> Iterator[Finding]:
+@per_account("memberOf")
+def bg011_no_stray_groups(ctx: CheckContext, emit: Emit, account: AccountView) -> Iterator[Finding]:
     allowed = set(ctx.settings.exclusion_groups)
-    for view in _views(ctx, emit, "memberOf"):
-        if isinstance(view, Finding):
-            yield view
-            continue
-        stray = [g for g in view.data.member_of or () if g.kind == "group" and g.id not in allowed]
-        if stray:
-            names = ", ".join(g.display_name or g.id for g in stray)
-            yield emit.failed(
-                view.resource,
-                f"{view.declared.upn} is a member of {len(stray)} group(s) other than the "
-                f"declared exclusion groups: {names}",
-                related=[Resource("group", g.id, g.display_name) for g in stray],
-            )
-        else:
-            yield emit.passed(
-                view.resource, f"{view.declared.upn} is only in the declared exclusion groups"
-            )
+    stray = [g for g in account.data.member_of or () if g.kind == "group" and g.id not in allowed]
+    if stray:
+        names = ", ".join(g.display_name or g.id for g in stray)
+        yield emit.failed(
+            account.resource,
+            f"{account.upn} is a member of {len(stray)} group(s) other than the "
+            f"declared exclusion groups: {names}",
+            related=[Resource("group", g.id, g.display_name) for g in stray],
+        )
+    else:
+        yield emit.passed(
+            account.resource, f"{account.upn} is only in the declared exclusion groups"
+        )

@@ -10,25 +10,28 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator, Mapping
-from typing import Any
 
-from breakglass.checks._common import describe_incomplete, role_template, tenant_resource
 from breakglass.checks._model import CheckContext, CheckMeta, Finding, Resource, Severity
+from breakglass.checks._per_account import account_views
+from breakglass.checks._reasons import STORE_NOT_READ, describe_incomplete
 from breakglass.checks._registry import Emit, register
+from breakglass.checks._resources import tenant_resource
+from breakglass.checks._roles import role_template
 from breakglass.checks.ca_applicability import (
     Applicability,
     CaUser,
     active_role_templates,
     applicability,
 )
+from breakglass.checks.references import LEARN_CA_USERS, LEARN_EMERGENCY_ACCESS
+from breakglass.checks.stored import PolicyFingerprint, RunFacts
 from breakglass.snapshot import CaPolicy, DirectoryObjectRef
 
-__all__ = ["affecting_policy_fingerprints"]
+__all__ = ["run_facts"]
 
-LEARN_EXCLUDE = "https://learn.microsoft.com/entra/identity/conditional-access/concept-conditional-access-users-groups"
-LEARN_EA = (
-    "https://learn.microsoft.com/entra/identity/role-based-access-control/security-emergency-access"
-)
+#: The snapshot status key the collector sets when discovery stopped at its cap (BG-023;
+#: ``graph._discovery.DISCOVERY_STATUS``, the same string: checks do not import ``graph``).
+_DISCOVERY_STATUS = "discovery"
 _STATE_WORDS = {
     "enabled": "enabled",
     "enabledForReportingButNotEnforced": "report-only",
@@ -83,29 +86,14 @@ def _describe(policy: CaPolicy) -> str:
 
 
 def _account_users(ctx: CheckContext, emit: Emit) -> Iterator[tuple[Resource, CaUser | Finding]]:
-    for declared in ctx.settings.accounts:
-        oid = declared.object_id
-        data = ctx.snapshot.accounts.get(oid)
-        resource = Resource("user", oid, declared.upn)
-        for key, what in (
-            (f"user:{oid}", "the user object"),
-            (f"memberOf:{oid}", "the group memberships"),
-        ):
-            status = ctx.snapshot.status_of(key)
-            if not status.complete:
-                yield (
-                    resource,
-                    emit.error(resource, f"{declared.upn}: {describe_incomplete(status, what)}"),
-                )
-                break
+    """Each declared account as CA sees it, or the per-account error/skipped finding."""
+    for view in account_views(ctx, emit, "memberOf"):
+        if isinstance(view, Finding):
+            yield view.resource, view
         else:
-            if data is None or data.user is None:
-                yield (
-                    resource,
-                    emit.skipped(resource, f"{declared.upn} does not exist (see BG-001)"),
-                )
-            else:
-                yield resource, _ca_user(ctx, oid, data.user.user_type, data.member_of or ())
+            oid = view.declared.object_id
+            user = _ca_user(ctx, oid, view.user.user_type, view.data.member_of or ())
+            yield view.resource, user
 
 
 @register(
@@ -119,7 +107,7 @@ def _account_users(ctx: CheckContext, emit: Emit) -> Iterator[tuple[Resource, Ca
         remediation="Exclude the emergency accounts from the policy through the protected "
         "exclusion group, or list the policy under allowed_policies if it is meant to apply "
         "(e.g. 'require phishing-resistant MFA for emergency accounts').",
-        references=(LEARN_EA, LEARN_EXCLUDE),
+        references=(LEARN_EMERGENCY_ACCESS, LEARN_CA_USERS),
         permissions=("Policy.Read.All", "User.Read.All"),
     )
 )
@@ -207,7 +195,7 @@ def _bg020_finding(
         "account in all but name — without the watching, the safe and the reviews.",
         remediation="Declare the account as an emergency account (and govern it), or remove its "
         "exclusions so the tenant's policies apply to it.",
-        references=(LEARN_EXCLUDE,),
+        references=(LEARN_CA_USERS,),
         permissions=("Policy.Read.All", "User.Read.All", "GroupMember.Read.All"),
     )
 )
@@ -227,11 +215,17 @@ def bg023_undeclared(ctx: CheckContext, emit: Emit) -> Iterator[Finding]:
         return
     names = _names(ctx)
     flagged = 0
+    unread = 0
+    capped = ctx.snapshot.status.get(_DISCOVERY_STATUS)
+    if capped is not None and not capped.complete:
+        # Users beyond the cap were never examined: never a pass on a partial read.
+        unread += 1
+        yield emit.error(tenant, capped.reason or "discovery of excluded users was capped")
     for key, st in ctx.snapshot.status.items():
         if key.startswith(("candidate:", "candidateMemberOf:", "members:")) and not st.complete:
-            yield emit.error(
-                tenant, describe_incomplete(st, key.split(":", 1)[0] + " " + key.split(":", 1)[1])
-            )
+            unread += 1
+            kind, _, oid = key.partition(":")
+            yield emit.error(tenant, describe_incomplete(st, f"{kind} {oid}"))
     for uid, user in ctx.snapshot.other_users.items():
         if user.user_type == "Guest" or user.account_enabled is False:
             continue
@@ -250,7 +244,7 @@ def bg023_undeclared(ctx: CheckContext, emit: Emit) -> Iterator[Finding]:
             f"{who} is exempt from all {len(enabled)} enabled Conditional Access policies "
             f"(excluded by {', '.join(how) or 'their conditions'}) but is not a declared emergency account",
         )
-    if not flagged:
+    if not flagged and not unread:
         yield emit.passed(
             tenant,
             f"no undeclared user is exempt from every enabled policy "
@@ -280,17 +274,22 @@ def _fingerprint(policy: CaPolicy) -> str:
     return hashlib.sha256(json.dumps(relevant, sort_keys=True, default=list).encode()).hexdigest()
 
 
-def affecting_policy_fingerprints(ctx: CheckContext) -> dict[str, dict[str, Any]]:
-    """Policies whose user conditions mention an emergency account (included or excluded)."""
+def run_facts(ctx: CheckContext) -> RunFacts:
+    """What a later run compares against (BG-024 drift), stored with this run.
+
+    ``ca_affecting`` holds every policy whose user conditions mention an emergency account
+    (included or excluded); it is ``None`` when the policies could not be read (no baseline).
+    """
     if not ctx.snapshot.status_of("caPolicies").complete:
-        return {}
+        return RunFacts(taken_at=ctx.snapshot.taken_at, ca_affecting=None)
     names = _names(ctx)
     users = [u for _r, u in _account_users(ctx, _SILENT) if isinstance(u, CaUser)]
-    out: dict[str, dict[str, Any]] = {}
-    for policy in ctx.snapshot.ca_policies:
-        if any(applicability(policy, u, names=names).via for u in users):
-            out[policy.id] = {"name": policy.display_name, "fingerprint": _fingerprint(policy)}
-    return out
+    affecting = {
+        policy.id: PolicyFingerprint(name=policy.display_name, fingerprint=_fingerprint(policy))
+        for policy in ctx.snapshot.ca_policies
+        if any(applicability(policy, u, names=names).via for u in users)
+    }
+    return RunFacts(taken_at=ctx.snapshot.taken_at, ca_affecting=affecting)
 
 
 _SILENT = Emit(
@@ -307,7 +306,7 @@ _SILENT = Emit(
         "locked out; every such change deserves a look even when the exclusion still holds.",
         remediation="Review the change with its author; confirm the emergency accounts are still "
         "excluded (BG-020) and the change was intended.",
-        references=(LEARN_EXCLUDE,),
+        references=(LEARN_CA_USERS,),
         permissions=("Policy.Read.All",),
     )
 )
@@ -317,39 +316,43 @@ def bg024_ca_drift(ctx: CheckContext, emit: Emit) -> Iterator[Finding]:
     if not status.complete:
         yield emit.error(tenant, describe_incomplete(status, "Conditional Access policies"))
         return
-    current = affecting_policy_fingerprints(ctx)
-    if ctx.previous_facts is None or "ca_affecting" not in ctx.previous_facts:
+    if ctx.stored is None:
+        yield emit.skipped(tenant, f"{STORE_NOT_READ}, so there is no previous run to compare")
+        return
+    current = run_facts(ctx).ca_affecting or {}
+    before_run = ctx.stored.previous_run
+    if before_run is None or before_run.ca_affecting is None:
         yield emit.passed(
             tenant,
             f"first run: baseline of {len(current)} policies affecting the "
             "emergency accounts recorded",
         )
         return
-    previous: dict[str, dict[str, Any]] = ctx.previous_facts["ca_affecting"]
+    previous: Mapping[str, PolicyFingerprint] = before_run.ca_affecting
     changes = 0
     for pid, now_fp in current.items():
         before = previous.get(pid)
-        resource = Resource("policy", pid, now_fp["name"])
+        resource = Resource("policy", pid, now_fp.name)
         if before is None:
             changes += 1
             yield emit.failed(
                 resource,
-                f"policy '{now_fp['name']}' now affects the emergency accounts "
+                f"policy '{now_fp.name}' now affects the emergency accounts "
                 "(added, or its users changed to include them) since the previous run",
             )
-        elif before["fingerprint"] != now_fp["fingerprint"]:
+        elif before.fingerprint != now_fp.fingerprint:
             changes += 1
             yield emit.failed(
                 resource,
-                f"policy '{now_fp['name']}' changed its users, state or grant "
+                f"policy '{now_fp.name}' changed its users, state or grant "
                 "conditions since the previous run",
             )
     for pid, before in previous.items():
         if pid not in current:
             changes += 1
             yield emit.failed(
-                Resource("policy", pid, before.get("name")),
-                f"policy '{before.get('name')}' no longer affects the emergency accounts "
+                Resource("policy", pid, before.name),
+                f"policy '{before.name}' no longer affects the emergency accounts "
                 "(deleted, or its users changed) since the previous run",
             )
     if not changes:

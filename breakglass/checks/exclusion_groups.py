@@ -9,16 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from breakglass.checks._common import describe_incomplete
 from breakglass.checks._model import CheckContext, CheckMeta, Finding, Resource, Severity
+from breakglass.checks._reasons import describe_incomplete
 from breakglass.checks._registry import Emit, register
+from breakglass.checks.references import LEARN_CA_USERS, LEARN_ROLE_GROUPS
 
 __all__ = ["exclusion_group_ids"]
-
-LEARN_EXCLUDE = "https://learn.microsoft.com/entra/identity/conditional-access/concept-conditional-access-users-groups"
-LEARN_ROLE_GROUPS = (
-    "https://learn.microsoft.com/entra/identity/role-based-access-control/groups-concept"
-)
 
 
 def exclusion_group_ids(ctx: CheckContext) -> list[str]:
@@ -55,7 +51,7 @@ def _group_resource(ctx: CheckContext, gid: str) -> Resource:
         remediation="Recreate the exclusion group as a role-assignable group "
         "(isAssignableToRole = true, set only at creation), move the emergency accounts into it "
         "and point the policies' exclusions at it.",
-        references=(LEARN_ROLE_GROUPS, LEARN_EXCLUDE),
+        references=(LEARN_ROLE_GROUPS, LEARN_CA_USERS),
         permissions=("GroupMember.Read.All",),
     )
 )
@@ -91,7 +87,7 @@ def bg021_protected_groups(ctx: CheckContext, emit: Emit) -> Iterator[Finding]:
         "Access policies as the emergency accounts, unwatched.",
         remediation="Remove the member from the exclusion group (and any group nested in it); "
         "give service accounts their own, explicitly allowed exclusion.",
-        references=(LEARN_EXCLUDE,),
+        references=(LEARN_CA_USERS,),
         permissions=("GroupMember.Read.All",),
     )
 )

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from breakglass.checks._common import describe_incomplete, tenant_resource
 from breakglass.checks._model import CheckContext, CheckMeta, Finding, Severity
+from breakglass.checks._reasons import describe_incomplete
 from breakglass.checks._registry import Emit, register
+from breakglass.checks._resources import tenant_resource
+from breakglass.checks.references import LEARN_FIDO2
 
 __all__: list[str] = []
 
-LEARN_FIDO2 = (
-    "https://learn.microsoft.com/entra/identity/authentication/how-to-enable-passkey-fido2"
-)
 ALL_USERS = "all_users"
 
 

@@ -10,19 +10,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from breakglass.checks._common import describe_incomplete, role_name, role_template, tenant_resource
 from breakglass.checks._model import CheckContext, CheckMeta, Finding, Resource, Severity
+from breakglass.checks._reasons import describe_incomplete
 from breakglass.checks._registry import Emit, register
+from breakglass.checks._resources import tenant_resource
+from breakglass.checks._roles import role_name, role_template
+from breakglass.checks.references import CISA_SCUBA_AAD, LEARN_PIM_PLAN, LEARN_PIM_SETTINGS
 from breakglass.config import GLOBAL_ADMIN
 from breakglass.snapshot import PimPolicy, RoleInstance
 
 __all__: list[str] = []
-
-LEARN_PIM_PLAN = "https://learn.microsoft.com/entra/id-governance/privileged-identity-management/pim-deployment-plan"
-LEARN_PIM_SETTINGS = "https://learn.microsoft.com/entra/id-governance/privileged-identity-management/pim-how-to-change-default-settings"
-LEARN_CISA_AAD = (
-    "https://github.com/cisagov/ScubaGear/blob/main/PowerShell/ScubaGear/baselines/aad.md"
-)
 
 
 def _standing(inst: RoleInstance) -> bool:
@@ -77,7 +74,7 @@ def _standing_holders(ctx: CheckContext, emit: Emit, roles: set[str]) -> Iterato
         "emergency accounts. CISA MS.AAD.7.1 asks for 2 to 8 Global Administrators.",
         remediation="Convert standing Global Administrator assignments to PIM-eligible ones; keep "
         "between 2 and 8 Global Administrators in total.",
-        references=(LEARN_PIM_PLAN, LEARN_CISA_AAD),
+        references=(LEARN_PIM_PLAN, CISA_SCUBA_AAD),
         permissions=(
             "RoleAssignmentSchedule.Read.Directory",
             "RoleEligibilitySchedule.Read.Directory",

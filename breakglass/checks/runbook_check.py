@@ -1,24 +1,21 @@
 """BG-041: the printed, signed runbook is current (DESIGN §7, §12).
 
-The data comes from the store: ``ctx.extras["runbook_release"]`` holds the latest
-recorded ``RunbookRelease`` (or None when none was ever recorded). Without that key the
-store was not consulted, so the check is skipped — never passed.
+The data comes from the store: ``ctx.stored.runbook_release`` is the latest recorded
+``RunbookRelease`` (or None when none was ever recorded). Without ``ctx.stored`` the store
+was not consulted, so the check is skipped — never passed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from breakglass.checks._common import describe_incomplete, tenant_resource
 from breakglass.checks._model import CheckContext, CheckMeta, Finding, Severity
+from breakglass.checks._reasons import describe_incomplete
 from breakglass.checks._registry import Emit, register
+from breakglass.checks._resources import tenant_resource
+from breakglass.checks.references import LEARN_EMERGENCY_ACCESS
 
 __all__: list[str] = []
-
-EXTRAS_KEY = "runbook_release"
-LEARN_EA = (
-    "https://learn.microsoft.com/entra/identity/role-based-access-control/security-emergency-access"
-)
 
 
 @register(
@@ -31,25 +28,22 @@ LEARN_EA = (
         "them to the wrong account, safe or key.",
         remediation="Print and sign a new runbook (`breakglass runbook build`), replace the "
         "copies in the safes and destroy the old ones.",
-        references=(LEARN_EA,),
-        permissions=("UserAuthenticationMethod.Read.All",),
+        references=(LEARN_EMERGENCY_ACCESS,),
+        permissions=("User.Read.All", "UserAuthenticationMethod.Read.All"),
     )
 )
 def bg041_runbook_current(ctx: CheckContext, emit: Emit) -> Iterator[Finding]:
-    from breakglass.runbook import RunbookRelease, inventory_fingerprint, release_problems
+    from breakglass.runbook import inventory_fingerprint, release_problems
 
     tenant = tenant_resource(ctx)
-    if EXTRAS_KEY not in ctx.extras:
+    if ctx.stored is None:
         yield emit.skipped(
             tenant,
             "the runbook release records were not read (no store for this run), so whether "
             "the printed runbook is current is unknown",
         )
         return
-    release = ctx.extras[EXTRAS_KEY]
-    if release is not None and not isinstance(release, RunbookRelease):
-        yield emit.error(tenant, f"unexpected runbook release record {type(release).__name__}")
-        return
+    release = ctx.stored.runbook_release
     if release is None:
         yield emit.failed(tenant, release_problems(None, "", ctx.now)[0])
         return

@@ -5,20 +5,57 @@ that is not disabled excludes (BG-021/022 protect those holding an emergency acc
 BG-023 finds the undeclared users they exempt).
 Discovery candidates (BG-023): users a policy excludes directly, through an excluded group,
 or through an excluded role — found from the policies, never by listing the tenant's users.
+At most ``cap`` of them are read; beyond it the collector records the ``discovery`` status
+as incomplete, naming the cap, so BG-023 reports it instead of passing on a partial read.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 from breakglass.config import Settings
 from breakglass.snapshot import CaPolicy, Group, RoleInstance
 
-__all__ = ["MAX_CANDIDATES", "discovery_candidates", "groups_to_read"]
+__all__ = [
+    "DISCOVERY_STATUS",
+    "MAX_CANDIDATES",
+    "Discovery",
+    "discovery_candidates",
+    "groups_to_read",
+]
 
 #: Cap on undeclared users evaluated per run; a policy that excludes a huge group is
 #: reported, not enumerated user by user.
 MAX_CANDIDATES = 500
+#: The snapshot status key that says whether discovery read every candidate (BG-023).
+DISCOVERY_STATUS = "discovery"
+
+
+@dataclass(frozen=True)
+class Discovery:
+    """The candidates to read, and whether the cap left some out."""
+
+    #: The candidates to read (the first ``cap`` by id).
+    ids: tuple[str, ...]
+    #: How many candidates there were in all.
+    found: int
+    cap: int
+
+    @property
+    def capped(self) -> bool:
+        return self.found > len(self.ids)
+
+    @property
+    def reason(self) -> str:
+        """Why discovery is incomplete (for the ``discovery`` status), or "" when it is not."""
+        if not self.capped:
+            return ""
+        return (
+            f"discovery stopped at its cap of {self.cap} users: {self.found} undeclared users "
+            f"are excluded from every enabled all-users policy, {self.found - len(self.ids)} "
+            "of them were not examined, so whether they are covered by another policy is unknown"
+        )
 
 
 def _is_guid(value: str) -> bool:
@@ -48,17 +85,20 @@ def discovery_candidates(
     policies: Iterable[CaPolicy],
     groups: Mapping[str, Group],
     active_roles: Iterable[RoleInstance],
-) -> list[str]:
+    *,
+    cap: int = MAX_CANDIDATES,
+) -> Discovery:
     """Undeclared users that every enabled all-users policy excludes (by id, group or role).
 
     Only a user in the exclusion set of *each* such policy can be exempt from all of them,
-    so the intersection is exact and small; BG-023 then evaluates each candidate fully.
+    so the intersection is exact and usually small; BG-023 then evaluates each candidate
+    fully. At most ``cap`` are returned; ``Discovery.capped`` says when some were left out.
     """
     declared = set(settings.account_ids)
     roles = list(active_roles)
     all_users = [p for p in policies if p.state == "enabled" and "All" in p.include_users]
     if not all_users:
-        return []
+        return Discovery(ids=(), found=0, cap=cap)
 
     def members(gid: str) -> set[str]:
         group = groups.get(gid)
@@ -76,5 +116,5 @@ def discovery_candidates(
                     found.add(inst.principal_id)
         return found
 
-    candidates = set.intersection(*(excluded_by(p) for p in all_users)) - declared
-    return sorted(candidates)[:MAX_CANDIDATES]
+    candidates = sorted(set.intersection(*(excluded_by(p) for p in all_users)) - declared)
+    return Discovery(ids=tuple(candidates[: max(cap, 0)]), found=len(candidates), cap=cap)

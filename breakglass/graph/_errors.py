@@ -2,6 +2,12 @@
 
 Graph's 403 does not say which permission is missing; the caller does, because each read
 knows the least-privileged permission it needs (DESIGN §5), so the error can name it.
+
+Only what Graph and the way to it can cause is mapped: SDK error answers (``APIError``,
+``ODataError``), transport errors (httpx), parse errors (``ValueError``: invalid JSON, bad
+dates) and azure-identity token errors. Anything else (``TypeError``, ``AttributeError``,
+``KeyError``…) is a bug of ours: ``map_exception`` returns ``None`` and the caller re-raises
+it unchanged, so it is reported with its name instead of as "Graph sent bad data".
 """
 
 from __future__ import annotations
@@ -26,8 +32,11 @@ _LICENSE_CODES = {
 _LICENSE_HINTS = ("premium", "license", "licence", "p1", "p2")
 
 
-def map_exception(exc: BaseException, *, what: str, permission: str | None) -> GraphError:
-    """A typed ``GraphError`` for ``exc`` raised while reading ``what``."""
+def map_exception(exc: BaseException, *, what: str, permission: str | None) -> GraphError | None:
+    """A typed ``GraphError`` for ``exc`` raised while reading ``what``.
+
+    ``None`` when ``exc`` is not a Graph, transport, parse or token failure: re-raise it.
+    """
     if isinstance(exc, GraphError):
         return exc
     from kiota_abstractions.api_error import APIError
@@ -39,19 +48,22 @@ def map_exception(exc: BaseException, *, what: str, permission: str | None) -> G
 
     if isinstance(exc, httpx.TransportError):
         return GraphError(f"cannot reach Microsoft Graph while reading {what}: {exc!r}", what=what)
-    try:
-        from azure.core.exceptions import ClientAuthenticationError
-    except ImportError:  # pragma: no cover - azure-core is a dependency
-        ClientAuthenticationError = ()  # type: ignore[assignment,misc]
-    if isinstance(exc, ClientAuthenticationError):
+    from azure.core.exceptions import AzureError
+
+    if isinstance(exc, AzureError):  # azure-identity: ClientAuthenticationError, no network…
         # azure-identity messages carry no secret; fold them onto one line.
         text = " ".join(str(exc).split()) or type(exc).__name__
         return GraphError(f"could not obtain a Graph token: {text}", what=what, code="auth")
-    if isinstance(exc, (ValueError, TypeError, KeyError, AttributeError)):
+    from kiota_authentication_azure._exceptions import KiotaAuthenticationError
+    from kiota_http._exceptions import KiotaHTTPXError
+
+    if isinstance(exc, (KiotaHTTPXError, KiotaAuthenticationError)):  # SDK request errors
+        return GraphError(f"reading {what} failed: {type(exc).__name__}: {exc}", what=what)
+    if isinstance(exc, ValueError):  # json.JSONDecodeError, kiota's date and number parsing
         return GraphPayloadError(
             f"Graph returned data for {what} that could not be parsed: {exc}", what=what
         )
-    return GraphError(f"reading {what} failed: {type(exc).__name__}: {exc}", what=what)
+    return None
 
 
 def _from_api_error(exc: object, *, what: str, permission: str | None) -> GraphError:

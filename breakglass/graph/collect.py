@@ -10,16 +10,16 @@ policies, never with the number of users in the tenant.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import structlog
 
-from breakglass.config import Settings
+from breakglass.config import Account, Settings
 from breakglass.errors import GraphError, GraphLicenseError, GraphNotFoundError, GraphPayloadError
 from breakglass.graph import _convert as convert
-from breakglass.graph._session import BatchItem, GraphSession
+from breakglass.graph.session import BatchItem, GraphSession
 from breakglass.snapshot import (
     AccountData,
     CaPolicy,
@@ -87,15 +87,17 @@ class Collector:
         return await self.record("organization", read)
 
     # -- declared accounts (batched) ----------------------------------------------------
-    async def accounts(self) -> dict[str, AccountData]:
+    async def accounts(self, only: Sequence[Account] | None = None) -> dict[str, AccountData]:
+        """The declared accounts (or ``only`` these), four batched reads each."""
         from msgraph.generated.models.authentication_method_collection_response import (
             AuthenticationMethodCollectionResponse,
         )
         from msgraph.generated.models.user import User
 
         s = self.session
+        declared = list(self.settings.accounts if only is None else only)
         items: list[BatchItem] = []
-        for acc in self.settings.accounts:
+        for acc in declared:
             oid, upn = acc.object_id, acc.upn
             items += [
                 BatchItem(
@@ -129,7 +131,7 @@ class Collector:
             ]
         results = await s.batch(items) if items else {}
         out: dict[str, AccountData] = {}
-        for acc in self.settings.accounts:
+        for acc in declared:
             oid = acc.object_id
             user_model = results.get(f"user:{oid}")
             if isinstance(user_model, GraphNotFoundError):
@@ -466,17 +468,30 @@ def _settled(value: Any, conv: Callable[[Any], Any]) -> Callable[[], Awaitable[A
     return read
 
 
-async def collect_snapshot(settings: Settings, *, credential: Any | None = None) -> TenantSnapshot:
-    """Read the tenant into a snapshot (one event loop, one Graph session)."""
+async def collect_snapshot(
+    settings: Settings, *, credential: Any | None = None, discovery_cap: int | None = None
+) -> TenantSnapshot:
+    """Read the tenant into a snapshot (one event loop, one Graph session).
+
+    ``discovery_cap``: at most this many undeclared candidates are read for BG-023
+    (default ``MAX_CANDIDATES``); beyond it the ``discovery`` status names the cap.
+    """
     session = GraphSession(settings, credential=credential)
     try:
-        return await _collect(settings, session)
+        return await _collect(settings, session, discovery_cap=discovery_cap)
     finally:
         await session.aclose()
 
 
-async def _collect(settings: Settings, session: GraphSession) -> TenantSnapshot:
-    from breakglass.graph._discovery import discovery_candidates, groups_to_read
+async def _collect(
+    settings: Settings, session: GraphSession, *, discovery_cap: int | None = None
+) -> TenantSnapshot:
+    from breakglass.graph._discovery import (
+        DISCOVERY_STATUS,
+        MAX_CANDIDATES,
+        discovery_candidates,
+        groups_to_read,
+    )
 
     collector = Collector(settings, session)
     taken_at = datetime.now(UTC)
@@ -490,8 +505,18 @@ async def _collect(settings: Settings, session: GraphSession) -> TenantSnapshot:
     )
     group_ids = groups_to_read(settings, policies, active)
     groups = await collector.groups(group_ids)
-    candidates = discovery_candidates(settings, policies, groups, active)
-    others = await collector.users(candidates)
+    discovery = discovery_candidates(
+        settings,
+        policies,
+        groups,
+        active,
+        cap=MAX_CANDIDATES if discovery_cap is None else discovery_cap,
+    )
+    if discovery.capped:
+        # Never a silent truncation: BG-023 reports the cap instead of passing.
+        collector.status[DISCOVERY_STATUS] = CollectionStatus.failed(discovery.reason)
+        log.warning("graph.discovery.capped", found=discovery.found, cap=discovery.cap)
+    others = await collector.users(list(discovery.ids))
     log.info("graph.snapshot.done", requests=session.requests_made)
     return TenantSnapshot(
         tenant_id=settings.tenant.id,
@@ -513,6 +538,10 @@ async def _collect(settings: Settings, session: GraphSession) -> TenantSnapshot:
     )
 
 
-def take_snapshot(settings: Settings, *, credential: Any | None = None) -> TenantSnapshot:
+def take_snapshot(
+    settings: Settings, *, credential: Any | None = None, discovery_cap: int | None = None
+) -> TenantSnapshot:
     """Synchronous entry point for the CLI and the scheduler."""
-    return asyncio.run(collect_snapshot(settings, credential=credential))
+    return asyncio.run(
+        collect_snapshot(settings, credential=credential, discovery_cap=discovery_cap)
+    )

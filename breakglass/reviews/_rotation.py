@@ -1,7 +1,8 @@
 """Proof that an account's credentials were rotated after a session, from a fresh snapshot.
 
 A password change, or a phishing-resistant method (FIDO2 key, certificate) registered,
-strictly after the session's last sign-in counts. The proof records what changed and when.
+strictly after the session's last sign-in counts: ``auth_methods.credential_changes_after``,
+the same rule BG-008 applies. The proof records what changed and when.
 """
 
 from __future__ import annotations
@@ -9,14 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from breakglass.auth_methods import credential_changes_after
 from breakglass.reviews._errors import RotationNotConfirmedError
 from breakglass.snapshot import TenantSnapshot
 
 __all__ = ["rotation_proof"]
-
-_PHISHING_RESISTANT = frozenset(
-    {"fido2AuthenticationMethod", "x509CertificateAuthenticationMethod"}
-)
 
 
 def rotation_proof(snapshot: TenantSnapshot, account_id: str, after: datetime) -> dict[str, Any]:
@@ -27,15 +25,13 @@ def rotation_proof(snapshot: TenantSnapshot, account_id: str, after: datetime) -
         raise RotationNotConfirmedError(
             f"the snapshot could not read the account {account_id}; rotation cannot be confirmed"
         )
-    changes: list[dict[str, Any]] = []
     changed = data.user.last_password_change
-    if changed is not None and changed > after:
-        changes.append({"what": "password", "at": changed.isoformat()})
-    for method in data.methods or ():
-        if method.short_type in _PHISHING_RESISTANT and method.created and method.created > after:
-            changes.append(
-                {"what": method.short_type, "id": method.id, "at": method.created.isoformat()}
-            )
+    changes: list[dict[str, Any]] = [
+        {"what": c.what, "at": c.at.isoformat()}
+        if c.method_id is None
+        else {"what": c.what, "id": c.method_id, "at": c.at.isoformat()}
+        for c in credential_changes_after(data.user, data.methods or (), after)
+    ]
     if not changes:
         last = changed.isoformat() if changed else "never"
         raise RotationNotConfirmedError(

@@ -7,10 +7,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-import breakglass.checks.runbook_check  # noqa: F401 - registers BG-041
 from breakglass.checks import CheckContext, Finding, Status, run_checks
+from breakglass.checks.stored import StoredFacts
 from breakglass.config import Settings, settings_from_dict
 from breakglass.runbook import RunbookRelease, inventory_fingerprint
 from breakglass.snapshot import AccountData, AuthMethod, CollectionStatus, TenantSnapshot, UserInfo
@@ -84,8 +82,8 @@ def make_release(settings: Settings, snapshot: TenantSnapshot, **changes: Any) -
     return dataclasses.replace(release, **changes)
 
 
-def bg041(settings: Settings, snapshot: TenantSnapshot, extras: dict[str, Any]) -> Finding:
-    ctx = CheckContext(settings=settings, snapshot=snapshot, now=NOW, extras=extras)
+def bg041(settings: Settings, snapshot: TenantSnapshot, stored: StoredFacts | None) -> Finding:
+    ctx = CheckContext(settings=settings, snapshot=snapshot, now=NOW, stored=stored)
     [finding] = run_checks(ctx, ["BG-041"])
     assert finding.resource.type == "tenant" and finding.resource.id == TENANT
     return finding
@@ -94,14 +92,16 @@ def bg041(settings: Settings, snapshot: TenantSnapshot, extras: dict[str, Any]) 
 def test_current_release_passes() -> None:
     """A release printed from today's inventory and still valid passes."""
     settings, snapshot = make_settings(), make_snapshot()
-    finding = bg041(settings, snapshot, {"runbook_release": make_release(settings, snapshot)})
+    finding = bg041(
+        settings, snapshot, StoredFacts(runbook_release=make_release(settings, snapshot))
+    )
     assert finding.status is Status.PASS, finding
     assert finding.severity.value == "medium"
 
 
 def test_no_release_fails() -> None:
     """No release recorded in the store fails, naming the build command."""
-    finding = bg041(make_settings(), make_snapshot(), {"runbook_release": None})
+    finding = bg041(make_settings(), make_snapshot(), StoredFacts(runbook_release=None))
     assert finding.status is Status.FAIL
     assert "runbook build" in finding.message
 
@@ -110,7 +110,7 @@ def test_expired_release_fails() -> None:
     """A release past its valid-until date fails as expired."""
     settings, snapshot = make_settings(), make_snapshot()
     release = make_release(settings, snapshot, valid_until=NOW - timedelta(days=1))
-    finding = bg041(settings, snapshot, {"runbook_release": release})
+    finding = bg041(settings, snapshot, StoredFacts(runbook_release=release))
     assert finding.status is Status.FAIL
     assert "expired" in finding.message
 
@@ -119,7 +119,7 @@ def test_changed_account_list_fails() -> None:
     """Declaring a different set of accounts than the one printed fails."""
     snapshot = make_snapshot()
     release = make_release(make_settings(), snapshot)
-    finding = bg041(make_settings(_account(BG1, 1)), snapshot, {"runbook_release": release})
+    finding = bg041(make_settings(_account(BG1, 1)), snapshot, StoredFacts(runbook_release=release))
     assert finding.status is Status.FAIL
     assert "inventory or credentials changed" in finding.message
 
@@ -128,14 +128,16 @@ def test_new_fido2_key_fails() -> None:
     """A FIDO2 key registered after printing (new method id) fails."""
     settings = make_settings()
     release = make_release(settings, make_snapshot())
-    finding = bg041(settings, make_snapshot(extra_key="fido-new"), {"runbook_release": release})
+    finding = bg041(
+        settings, make_snapshot(extra_key="fido-new"), StoredFacts(runbook_release=release)
+    )
     assert finding.status is Status.FAIL
     assert "changed since" in finding.message
 
 
-def test_absent_extras_are_skipped_never_passed() -> None:
+def test_unread_store_is_skipped_never_passed() -> None:
     """Without the store's release data the check is skipped with a reason."""
-    finding = bg041(make_settings(), make_snapshot(), {})
+    finding = bg041(make_settings(), make_snapshot(), None)
     assert finding.status is Status.SKIPPED
     assert "unknown" in finding.message
 
@@ -145,7 +147,9 @@ def test_unreadable_methods_are_an_error() -> None:
     settings = make_settings()
     release = make_release(settings, make_snapshot())
     denied = CollectionStatus.failed("403", permission="UserAuthenticationMethod.Read.All")
-    finding = bg041(settings, make_snapshot(methods_status=denied), {"runbook_release": release})
+    finding = bg041(
+        settings, make_snapshot(methods_status=denied), StoredFacts(runbook_release=release)
+    )
     assert finding.status is Status.ERROR
     assert "UserAuthenticationMethod.Read.All" in finding.message
 
@@ -155,63 +159,44 @@ def test_unreadable_methods_and_expired_still_fails() -> None:
     settings = make_settings()
     release = make_release(settings, make_snapshot(), valid_until=NOW - timedelta(days=1))
     denied = CollectionStatus.failed("403")
-    finding = bg041(settings, make_snapshot(methods_status=denied), {"runbook_release": release})
+    finding = bg041(
+        settings, make_snapshot(methods_status=denied), StoredFacts(runbook_release=release)
+    )
     assert finding.status is Status.FAIL
     assert "expired" in finding.message and "unknown" in finding.message
 
 
-# -- the store: record_release / latest_release / runbook_extras -----------------------
+# -- the store: record_release → load_stored_facts → BG-041 ------------------------------
 
 
 def test_recorded_release_reaches_bg041_and_the_audit_log(db_url: str) -> None:
-    """record_release stores the release and an audit entry; runbook_extras feeds BG-041."""
+    """A recorded release (with its audit entry) is what the check job's loader gives BG-041."""
     from sqlalchemy import select
 
-    from breakglass.auditlog import verify_log
-    from breakglass.runbook._releases_store import latest_release, record_release, runbook_extras
-    from breakglass.store.engine import make_engine, make_sessionmaker
+    from breakglass.audit import verify_log
+    from breakglass.jobs import load_stored_facts
+    from breakglass.runbook import latest_release, record_release
+    from breakglass.store import Store
     from breakglass.store.tables import AuditEntryRow
 
     settings, snapshot = make_settings(store_url=db_url), make_snapshot()
-    engine = make_engine(db_url)
-    sessions = make_sessionmaker(engine)
-    with sessions() as session:
-        assert latest_release(session, TENANT) is None
-        assert runbook_extras(session, settings) == {"runbook_release": None}
     old = make_release(settings, snapshot, version="2025.01.01-1")
     new = make_release(settings, snapshot)
-    with sessions.begin() as session:
-        record_release(session, TENANT, old)
-    with sessions.begin() as session:
-        record_release(session, TENANT, new)
-    with sessions() as session:
-        assert latest_release(session, TENANT) == new
-        assert latest_release(session, "00000000-0000-4000-8000-000000000000") is None
-        extras = runbook_extras(session, settings)
-        entries = list(session.scalars(select(AuditEntryRow).order_by(AuditEntryRow.seq)))
-        assert verify_log(session, public_key=None).ok
-    engine.dispose()
-    assert bg041(settings, snapshot, extras).status is Status.PASS
+    with Store.open(db_url) as store:
+        with store.session() as session:
+            assert latest_release(session=session, tenant_id=TENANT) is None
+            assert load_stored_facts(session, settings, NOW).runbook_release is None
+        for release in (old, new):
+            with store.transaction() as session:
+                record_release(session=session, tenant_id=TENANT, release=release)
+        with store.session() as session:
+            assert latest_release(session=session, tenant_id=TENANT) == new
+            other = "00000000-0000-4000-8000-000000000000"
+            assert latest_release(session=session, tenant_id=other) is None
+            stored = load_stored_facts(session, settings, NOW)
+            entries = list(session.scalars(select(AuditEntryRow).order_by(AuditEntryRow.seq)))
+            assert verify_log(session, public_key=None).ok
+    assert stored.runbook_release == new
+    assert bg041(settings, snapshot, stored).status is Status.PASS
     assert [(e.action, e.tenant_id) for e in entries] == [("runbook.released", TENANT)] * 2
     assert new.signed_pdf_sha256 in entries[1].payload
-
-
-def test_store_release_warns_instead_of_failing(tmp_path: Path, db_url: str) -> None:
-    """After a build: recorded when the store is migrated, a warning when there is none."""
-    from breakglass.runbook._releases_store import store_release
-
-    snapshot = make_snapshot()
-    missing = make_settings(store_url=f"sqlite:///{tmp_path / 'absent.db'}")
-    warning = store_release(missing, make_release(missing, snapshot))
-    assert warning and "BG-041" in warning
-    assert not (tmp_path / "absent.db").exists()
-    settings = make_settings(store_url=db_url)
-    assert store_release(settings, make_release(settings, snapshot)) is None
-
-
-@pytest.mark.parametrize("value", ["not a release", 42])
-def test_unexpected_extras_value_is_an_error(value: Any) -> None:
-    """Something other than a release or None in the extras is an error, not a pass."""
-    assert (
-        bg041(make_settings(), make_snapshot(), {"runbook_release": value}).status is Status.ERROR
-    )

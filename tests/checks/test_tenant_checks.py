@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from breakglass.checks import Severity, Status
-from tests.conftest import findings_for, one
-from tests.tenant_builder import (
+from tests.support.findings import findings_for, one
+from tests.support.tenant import (
     ADMIN,
     BG1,
     BG2,
@@ -119,6 +119,7 @@ def test_nested_exclusion_group_counts(tenant_factory, tenant) -> None:
     tenant["groups"].append(parent)
     tenant["conditionalAccessPolicies"].append(ca_policy("Nested", exclude_groups=[parent["id"]]))
     run = _run(tenant_factory, tenant, exclusion_groups=[EXCLUSION_GROUP, parent["id"]])
+    assert len(findings_for(run, "BG-020")) == 6  # three policies x two accounts
     assert all(f.status is Status.PASS for f in findings_for(run, "BG-020"))
 
 
@@ -152,7 +153,7 @@ def test_unreadable_policies_are_errors(tenant_factory, tenant) -> None:
     tenant["withheldPermissions"] = ["Policy.Read.All"]
     run = _run(tenant_factory, tenant)
     for check_id in ("BG-020", "BG-023", "BG-024", "BG-050"):
-        assert all(f.status is Status.ERROR for f in findings_for(run, check_id)), check_id
+        assert [f.status for f in findings_for(run, check_id)] == [Status.ERROR], check_id
     assert "Policy.Read.All" in findings_for(run, "BG-020")[0].message
 
 
@@ -212,15 +213,16 @@ def test_role_excluded_user_is_found_but_eligible_only_is_not(tenant_factory, te
 
 
 def test_ca_drift_is_reported_against_the_previous_run(tenant_factory, tenant) -> None:
-    """BG-024 records a baseline, then reports a changed policy affecting the accounts."""
-    from breakglass.store.engine import make_engine, upgrade
+    """BG-024 is skipped without a store, records a baseline, then reports a changed policy."""
+    from breakglass.store import Store
 
     t = tenant_factory(tenant)
-    engine = make_engine(t.settings.store_url)
-    upgrade(engine)
-    engine.dispose()
+    assert one(t.check(), "BG-024").status is Status.SKIPPED
+    with Store.open(t.settings.store_url, require_migrated=False) as store:
+        store.upgrade()
     first = t.check(store=True)
     assert one(first, "BG-024").status is Status.PASS
+    assert "first run" in one(first, "BG-024").message
     policy = tenant["conditionalAccessPolicies"][1]
     import httpx
 
@@ -239,6 +241,8 @@ def test_ca_drift_is_reported_against_the_previous_run(tenant_factory, tenant) -
     changed = [f for f in findings_for(second, "BG-024") if f.status is Status.FAIL]
     assert [f.resource.id for f in changed] == [policy["id"]]
     assert changed[0].severity is Severity.INFO
+    third = t.check(store=True)
+    assert [f.status for f in findings_for(third, "BG-024")] == [Status.PASS]
 
 
 def test_standing_ga_is_flagged_but_activation_is_not(tenant_factory, tenant) -> None:

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from breakglass.cli import app
-from tests.tenant_builder import BG1, clone, find, healthy_tenant
+from tests.support.tenant import BG1, clone, find, healthy_tenant
 
 runner = CliRunner()
 
@@ -177,6 +177,31 @@ def test_permissions_lists_missing_ones(tenant_factory) -> None:
     assert code == 4
     assert "AuditLog.Read.All, Policy.Read.All" in err
     assert "MISSING" in out
+
+
+def test_permissions_honours_breakglass_config(tenant_factory, tmp_path, monkeypatch) -> None:
+    """Without --config, `permissions` reads $BREAKGLASS_CONFIG like every other command."""
+    s = clone(healthy_tenant())
+    s["withheldPermissions"] = ["GroupMember.Read.All"]
+    t = tenant_factory(s)
+    monkeypatch.chdir(tmp_path)  # no ./breakglass.toml to fall back on
+    monkeypatch.setenv("BREAKGLASS_CONFIG", str(t.config_path))
+    code, out, err = _invoke("permissions")
+    assert code == 4, (out, err)
+    assert "missing: GroupMember.Read.All" in err
+    assert "MISSING" in out
+
+
+def test_permissions_table_names_the_checks_that_need_each(monkeypatch, tmp_path) -> None:
+    """Without a configuration the table lists each permission with the checks needing it."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("BREAKGLASS_CONFIG", raising=False)
+    monkeypatch.setenv("COLUMNS", "250")
+    code, out, err = _invoke("permissions")
+    assert code == 0, err
+    assert "Needed by" in out
+    row = next(line for line in out.splitlines() if "RoleAssignmentSchedule.Read.Directory" in line)
+    assert "BG-004" in row and "BG-030" in row
 
 
 def test_help_is_fast_and_does_not_import_msgraph() -> None:

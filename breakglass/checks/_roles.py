@@ -1,22 +1,11 @@
-"""Helpers shared by the tenant-wide check families."""
+"""Directory-role lookups shared by the checks: template ids and display names."""
 
 from __future__ import annotations
 
-from breakglass.checks._model import CheckContext, Resource
-from breakglass.snapshot import CollectionStatus, RoleInstance
+from breakglass.checks._model import CheckContext
+from breakglass.snapshot import RoleInstance
 
-__all__ = ["describe_incomplete", "role_name", "role_template", "tenant_resource"]
-
-
-def tenant_resource(ctx: CheckContext) -> Resource:
-    return Resource("tenant", ctx.settings.tenant.id, ctx.settings.tenant.name)
-
-
-def describe_incomplete(status: CollectionStatus, what: str) -> str:
-    reason = f"could not read {what}: {status.reason or 'unknown reason'}"
-    if status.permission:
-        reason += f" (grant the application permission {status.permission})"
-    return reason
+__all__ = ["role_name", "role_template"]
 
 
 def role_template(ctx: CheckContext, instance: RoleInstance) -> str:
@@ -28,6 +17,7 @@ def role_template(ctx: CheckContext, instance: RoleInstance) -> str:
 
 
 def role_name(ctx: CheckContext, template_id: str) -> str:
+    """The display name of a role, from the snapshot or the built-in sensitive-role list."""
     from breakglass.config import SENSITIVE_ROLES
 
     for definition in ctx.snapshot.role_definitions:
