@@ -22,7 +22,7 @@ from typing import Any
 import tomli_w
 
 from breakglass.config import load_settings
-from breakglass.runbook import init_keys
+from breakglass.signing import init_keys
 from breakglass.snapshot import (
     AccountData,
     AuthMethod,
@@ -45,7 +45,7 @@ ACCOUNTS = [
 # Runs the Typer sub-app as `breakglass runbook …` would, then reports imported modules.
 RUNNER = """
 import sys
-from breakglass.runbook.commands import runbook_app
+from breakglass.cli.runbook import runbook_app
 try:
     runbook_app(sys.argv[1:])
 except SystemExit as exc:

@@ -32,7 +32,7 @@ class RenderedBody:
 
 @cache
 def _environment() -> jinja2.Environment:
-    from breakglass.runbook._sources import data_dir
+    from breakglass.resources import data_dir
 
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(data_dir("templates") / "notify"),

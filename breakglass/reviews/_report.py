@@ -1,17 +1,17 @@
 """The signed PDF after-action report of a closed review (DESIGN §9, §12).
 
-A closed review is rendered with the runbook's reportlab styles (summary, timeline,
+A closed review is rendered on the page shared with runbooks (summary, timeline,
 sign-ins, frozen evidence, submitter and approver, rotation proof or drill waiver,
-verification), signed with the runbook signing key as a PAdES certification signature,
-and accompanied by a signed JSON manifest (``F.pdf.manifest.json``, schema
-``breakglass.review-report-manifest/v1``). The unsigned PDF is byte-reproducible for the
+verification), signed with the same signing key as a PAdES certification signature, and
+accompanied by a signed JSON manifest (``F.pdf.manifest.json``, the ``REVIEW_REPORT`` kind
+of ``breakglass.signing``). Signing and verification are ``breakglass.signing``'s; this
+module decides only what the report says. The unsigned PDF is byte-reproducible for the
 same review and signer. Free text a person typed is withheld from the page when it looks
 like a secret; raw sign-in and audit JSON is never printed, only chosen fields.
 """
 
 from __future__ import annotations
 
-import base64
 import io
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,30 +21,30 @@ from xml.sax.saxutils import escape
 
 from cryptography import x509
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from breakglass._canonical import canonical_json, sha256_hex
+from breakglass._time import parse_iso_utc
 from breakglass.config import Settings
 from breakglass.reviews._errors import TransitionRefusedError
-from breakglass.reviews._store import load_review, transaction
+from breakglass.reviews._store import load_review
 from breakglass.reviews._views import review_detail
-from breakglass.runbook._canonical import canonical_json, parse_iso_utc, sha256_hex
-from breakglass.runbook._keys import (
+from breakglass.signing import (
+    REVIEW_REPORT,
+    PageStyles,
     Passphrase,
     Signer,
-    load_certificate,
+    VerificationResult,
     load_signer,
-    signature_algorithm,
-)
-from breakglass.runbook._manifest import (
-    check_manifest_signature,
+    looks_like_secret,
     manifest_path_for,
-    write_manifest,
+    sign_manifest,
+    verify_signed_pdf,
+    write_signed_document,
 )
-from breakglass.runbook._secret_scan import looks_like_secret
-from breakglass.runbook._verify import Problem, VerificationResult
 from breakglass.store.tables import SignInRow
 
 __all__ = [
-    "REPORT_MANIFEST_SCHEMA",
     "ReportResult",
     "export_review_report",
     "render_report",
@@ -52,22 +52,7 @@ __all__ = [
     "verify_review_report",
 ]
 
-REPORT_MANIFEST_SCHEMA = "breakglass.review-report-manifest/v1"
 _CONTENT_SCHEMA = "breakglass.review-report-content/v1"
-_MANIFEST_FIELDS = (
-    "schema",
-    "review_id",
-    "tenant_id",
-    "closed_at",
-    "content_sha256",
-    "evidence_sha256",
-    "unsigned_pdf_sha256",
-    "signed_pdf_sha256",
-    "signer_fingerprint",
-    "signature_algorithm",
-    "signature",
-)
-_HEX_FIELDS = ("content_sha256", "unsigned_pdf_sha256", "signed_pdf_sha256", "signer_fingerprint")
 _METHODS = {
     "password": "Password changed",
     "fido2AuthenticationMethod": "New FIDO2 security key registered",
@@ -110,24 +95,26 @@ def _location(raw: dict[str, Any]) -> str | None:
     return ", ".join(str(p) for p in parts if p) or None
 
 
-def report_content(settings: Settings, review_id: int) -> dict[str, Any]:
-    """Everything the report prints, as canonical-JSON-ready data; refuses unless closed."""
-    with transaction(settings) as session:
-        review = load_review(session, settings, review_id)
-        if review.state != "closed":
-            raise TransitionRefusedError(
-                f"review {review_id} is {review.state}; only a closed review exports as a "
-                "signed report (submit, approve and close it first)"
+def report_content(settings: Settings, review_id: int, *, session: Session) -> dict[str, Any]:
+    """Everything the report prints, as canonical-JSON-ready data; refuses unless closed.
+
+    Only reads, in the caller's ``session``.
+    """
+    review = load_review(session, settings, review_id)
+    if review.state != "closed":
+        raise TransitionRefusedError(
+            f"review {review_id} is {review.state}; only a closed review exports as a "
+            "signed report (submit, approve and close it first)"
+        )
+    detail = review_detail(session, settings, review)
+    raws = {
+        row.signin_id: row.raw
+        for row in session.scalars(
+            select(SignInRow).where(
+                SignInRow.tenant_id == settings.tenant.id, SignInRow.review_id == review.id
             )
-        detail = review_detail(session, settings, review)
-        raws = {
-            row.signin_id: row.raw
-            for row in session.scalars(
-                select(SignInRow).where(
-                    SignInRow.tenant_id == settings.tenant.id, SignInRow.review_id == review.id
-                )
-            )
-        }
+        )
+    }
     for item in detail["signins"]:
         item["location"] = _location(raws.get(item["id"]) or {})
     return {
@@ -180,11 +167,11 @@ def _same(a: str | None, b: str | None) -> bool:
     return bool(a and b and a.strip().casefold() == b.strip().casefold())
 
 
-def _story(d: Any, content: dict[str, Any], content_hash: str, signer_fp: str) -> list[Any]:
+def _story(d: PageStyles, content: dict[str, Any], content_hash: str, signer_fp: str) -> list[Any]:
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.platypus import KeepTogether, Spacer, TableStyle
 
-    from breakglass.runbook._render import _MM, _group
+    from breakglass.signing import MM, group_hex
 
     r = content["review"]
     tenant = content["tenant"]
@@ -212,7 +199,7 @@ def _story(d: Any, content: dict[str, Any], content_hash: str, signer_fp: str) -
             f"(<font name='{mono}'>{escape(tenant['id'])}</font>)",
             d.small,
         ),
-        Spacer(1, 4 * _MM),
+        Spacer(1, 4 * MM),
         d.p("1. Summary", d.h1),
         grid(
             [
@@ -228,7 +215,7 @@ def _story(d: Any, content: dict[str, Any], content_hash: str, signer_fp: str) -
                 ("Closed (UTC)", f"{_when(r['closed_at'])} by {d.t(r['closed_by'])}"),
                 (
                     "Content SHA-256",
-                    f"<font name='{mono}' size='8.5'>{_group(content_hash)}</font>",
+                    f"<font name='{mono}' size='8.5'>{group_hex(content_hash)}</font>",
                 ),
             ]
         ),
@@ -282,7 +269,7 @@ def _story(d: Any, content: dict[str, Any], content_hash: str, signer_fp: str) -
             f"<font name='{mono}' size='8.5'>{escape(r['evidence_sha256'] or 'none')}</font>",
             d.small,
         ),
-        Spacer(1, 2 * _MM),
+        Spacer(1, 2 * MM),
     ]
     if evidence:
         rows = [header("Time (UTC)", "Activity", "Initiated by", "Targets", "Result")]
@@ -351,7 +338,7 @@ def _story(d: Any, content: dict[str, Any], content_hash: str, signer_fp: str) -
                 f"changes after the session ended ({_when(r['window']['end'])} UTC):",
                 d.body,
             ),
-            Spacer(1, 2 * _MM),
+            Spacer(1, 2 * MM),
         ]
         rows = [header("What changed", "When (UTC)", "Method id")]
         for change in rotation.get("changes") or []:
@@ -373,16 +360,16 @@ def _story(d: Any, content: dict[str, Any], content_hash: str, signer_fp: str) -
             d.body,
         ),
         d.mono_p("breakglass reviews verify-report FILE.pdf --config breakglass.toml"),
-        Spacer(1, 2 * _MM),
+        Spacer(1, 2 * MM),
         grid(
             [
                 (
                     "Signer certificate SHA-256",
-                    f"<font name='{mono}' size='8.5'>{_group(signer_fp)}</font>",
+                    f"<font name='{mono}' size='8.5'>{group_hex(signer_fp)}</font>",
                 ),
                 (
                     "Content SHA-256",
-                    f"<font name='{mono}' size='8.5'>{_group(content_hash)}</font>",
+                    f"<font name='{mono}' size='8.5'>{group_hex(content_hash)}</font>",
                 ),
             ]
         ),
@@ -394,25 +381,16 @@ def render_report(content: dict[str, Any], signer_fingerprint: str) -> tuple[byt
     """The unsigned PDF and its content hash: same content and signer, same bytes."""
     from reportlab.platypus import SimpleDocTemplate
 
-    from breakglass.runbook._fonts import fonts
-    from breakglass.runbook._render import (
-        _MM,
-        FOOTER_H,
-        MARGIN_X,
-        PAGE_H,
-        PAGE_W,
-        _Doc,
-        numbered_canvas,
-    )
+    from breakglass.signing import FOOTER_H, MARGIN_X, MM, PAGE_H, PAGE_W, fonts, numbered_canvas
 
     content_hash = sha256_hex(canonical_json(content))
     review_id, tenant = content["review"]["id"], content["tenant"]
-    d = _Doc(fonts())
-    header_h = 24 * _MM
+    d = PageStyles(fonts())
+    header_h = 24 * MM
 
     def furniture(canvas: Any, page: int, total: int) -> None:
         canvas.saveState()
-        top = PAGE_H - 10 * _MM
+        top = PAGE_H - 10 * MM
         canvas.setFont(d.f.bold, 12)
         canvas.drawString(MARGIN_X, top, "AFTER-ACTION REVIEW REPORT")
         canvas.drawRightString(PAGE_W - MARGIN_X, top, f"Review {review_id}")
@@ -423,22 +401,20 @@ def render_report(content: dict[str, Any], signer_fingerprint: str) -> tuple[byt
         canvas.setFont(d.f.bold, 10)
         canvas.drawRightString(PAGE_W - MARGIN_X, top - 14, f"Page {page} of {total}")
         canvas.setLineWidth(0.8)
-        line_y = PAGE_H - header_h + 4 * _MM
+        line_y = PAGE_H - header_h + 4 * MM
         canvas.line(MARGIN_X, line_y, PAGE_W - MARGIN_X, line_y)
-        canvas.line(MARGIN_X, FOOTER_H - 2 * _MM, PAGE_W - MARGIN_X, FOOTER_H - 2 * _MM)
+        canvas.line(MARGIN_X, FOOTER_H - 2 * MM, PAGE_W - MARGIN_X, FOOTER_H - 2 * MM)
         canvas.setFont(d.f.regular, 8.5)
         canvas.drawString(
-            MARGIN_X, FOOTER_H - 6 * _MM, f"Review {review_id}   tenant {tenant['id']}"
+            MARGIN_X, FOOTER_H - 6 * MM, f"Review {review_id}   tenant {tenant['id']}"
         )
         canvas.drawString(
-            MARGIN_X, FOOTER_H - 10 * _MM, "Signed report: verify before relying on it (section 7)."
+            MARGIN_X, FOOTER_H - 10 * MM, "Signed report: verify before relying on it (section 7)."
         )
         canvas.setFont(d.f.mono, 8.5)
-        canvas.drawRightString(
-            PAGE_W - MARGIN_X, FOOTER_H - 6 * _MM, f"content {content_hash[:16]}"
-        )
+        canvas.drawRightString(PAGE_W - MARGIN_X, FOOTER_H - 6 * MM, f"content {content_hash[:16]}")
         canvas.setFont(d.f.bold, 9)
-        canvas.drawRightString(PAGE_W - MARGIN_X, FOOTER_H - 10 * _MM, f"Page {page} of {total}")
+        canvas.drawRightString(PAGE_W - MARGIN_X, FOOTER_H - 10 * MM, f"Page {page} of {total}")
         canvas.restoreState()
 
     buffer = io.BytesIO()
@@ -448,7 +424,7 @@ def render_report(content: dict[str, Any], signer_fingerprint: str) -> tuple[byt
         leftMargin=MARGIN_X,
         rightMargin=MARGIN_X,
         topMargin=header_h,
-        bottomMargin=FOOTER_H + 2 * _MM,
+        bottomMargin=FOOTER_H + 2 * MM,
         title=f"After-action review {review_id}: {content['review']['account']['upn']}",
         author=str(tenant["name"] or tenant["id"]),
         subject=f"Review {review_id}; content SHA-256 {content_hash}",
@@ -463,23 +439,7 @@ def render_report(content: dict[str, Any], signer_fingerprint: str) -> tuple[byt
     return buffer.getvalue(), content_hash
 
 
-# --- signing and the manifest ------------------------------------------------------------
-
-
-def _sign_manifest(fields: dict[str, str], signer: Signer) -> dict[str, str]:
-    body = {
-        **fields,
-        "schema": REPORT_MANIFEST_SCHEMA,
-        "signature_algorithm": signature_algorithm(signer.certificate),
-    }
-    signature = signer.sign(canonical_json(body), encoding="der")
-    return {**body, "signature": base64.b64encode(signature).decode("ascii")}
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
+# --- signing and verification -----------------------------------------------------------
 
 
 def export_review_report(
@@ -487,17 +447,19 @@ def export_review_report(
     review_id: int,
     out: Path,
     *,
+    session: Session,
     passphrase: Passphrase,
     signer: Signer | None = None,
 ) -> ReportResult:
     """Render, sign and write ``out`` and ``out.manifest.json`` for a closed review.
 
-    Raises ``TransitionRefusedError`` unless the review is closed, ``ReviewNotFoundError``
-    for an unknown id and ``SigningError`` for key problems.
+    Reads the review in the caller's ``session``. Raises ``TransitionRefusedError`` unless
+    the review is closed, ``ReviewNotFoundError`` for an unknown id and ``SigningError``
+    for key problems.
     """
-    from breakglass.runbook._sign import pades_sign
+    from breakglass.signing import pades_sign
 
-    content = report_content(settings, review_id)
+    content = report_content(settings, review_id, session=session)
     signer = signer or load_signer(settings, passphrase)
     unsigned, content_hash = render_report(content, signer.fingerprint)
     review = content["review"]
@@ -517,7 +479,8 @@ def export_review_report(
         signed_pdf_sha256=sha256_hex(signed),
         signer_fingerprint=signer.fingerprint,
     )
-    manifest = _sign_manifest(
+    manifest = sign_manifest(
+        REVIEW_REPORT,
         {
             "review_id": str(review_id),
             "tenant_id": settings.tenant.id,
@@ -530,33 +493,8 @@ def export_review_report(
         },
         signer,
     )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomic(out, signed)
-    write_manifest(result.manifest_path, manifest)
+    write_signed_document(result.path, signed, manifest)
     return result
-
-
-# --- verification ------------------------------------------------------------------------
-
-
-def _load_report_manifest(path: Path) -> dict[str, str]:
-    """The parsed manifest; ``ValueError`` says what is wrong in one line."""
-    import json
-
-    try:
-        data: Any = json.loads(path.read_bytes().decode("utf-8"))
-    except FileNotFoundError:
-        raise ValueError(f"manifest {path} is missing") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"manifest {path} cannot be read ({exc})") from None
-    if not isinstance(data, dict) or data.get("schema") != REPORT_MANIFEST_SCHEMA:
-        raise ValueError(f"manifest {path} is not a {REPORT_MANIFEST_SCHEMA} manifest")
-    if set(data) != set(_MANIFEST_FIELDS) or not all(isinstance(v, str) for v in data.values()):
-        raise ValueError(f"manifest {path} does not have exactly the expected text fields")
-    for name in _HEX_FIELDS:
-        if len(data[name]) != 64 or any(c not in "0123456789abcdef" for c in data[name]):
-            raise ValueError(f"manifest {path}: {name} is not a SHA-256 hex digest")
-    return {str(k): str(v) for k, v in data.items()}
 
 
 def verify_review_report(
@@ -566,52 +504,17 @@ def verify_review_report(
     manifest_path: Path | None = None,
     now: datetime | None = None,
 ) -> VerificationResult:
-    """Verify a report's signature (the runbook checks) and its own manifest.
+    """Verify a report's signature and manifest against ``expected_cert`` (required: a
+    report is always checked against the configured certificate).
 
-    The PDF checks are ``verify_runbook``'s (intact, whole file, expected signer,
-    certificate validity, no later revision); its runbook-manifest checks are replaced by
-    this report manifest's: well formed, signed by ``expected_cert``, naming this file.
+    The checks are ``breakglass.signing.verify_signed_pdf``'s for the ``REVIEW_REPORT``
+    kind: intact, whole file, expected signer, certificate validity, no later revision,
+    and a well-formed report manifest signed by ``expected_cert`` that names this file.
     """
-    from breakglass.runbook._verify import verify_runbook
-
-    pdf_path = Path(pdf_path)
-    manifest_path = manifest_path or manifest_path_for(pdf_path)
-    cert = load_certificate(expected_cert) if isinstance(expected_cert, Path) else expected_cert
-    pdf = verify_runbook(pdf_path, expected_cert=cert, manifest_path=manifest_path, now=now)
-    problems = [p for p in pdf.problems if not p.code.startswith("manifest_")]
-    manifest: dict[str, str] | None = None
-    try:
-        manifest = _load_report_manifest(manifest_path)
-    except ValueError as exc:
-        problems.append(Problem("manifest_garbled", str(exc)))
-    if manifest is not None:
-        if not check_manifest_signature(manifest, cert):
-            problems.append(
-                Problem(
-                    "manifest_signature",
-                    f"the manifest {manifest_path.name} is not validly signed by the expected "
-                    "certificate (edited or forged)",
-                )
-            )
-        try:
-            actual = sha256_hex(pdf_path.read_bytes())
-        except OSError:
-            actual = ""
-        if manifest["signed_pdf_sha256"] != actual:
-            problems.append(
-                Problem(
-                    "manifest_mismatch",
-                    f"the file does not match its manifest: SHA-256 {actual[:16]}… is not the "
-                    f"exported {manifest['signed_pdf_sha256'][:16]}…",
-                )
-            )
-    return VerificationResult(
-        path=pdf_path,
-        problems=tuple(problems),
-        notes=pdf.notes,
-        trust=pdf.trust,
-        signer_fingerprint=pdf.signer_fingerprint,
-        signer_subject=pdf.signer_subject,
-        signed_at=pdf.signed_at,
-        manifest=manifest,
+    return verify_signed_pdf(
+        pdf_path,
+        REVIEW_REPORT,
+        expected_cert=expected_cert,
+        manifest_path=manifest_path,
+        now=now,
     )

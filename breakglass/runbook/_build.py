@@ -14,26 +14,28 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 
+from breakglass._canonical import sha256_hex
+from breakglass._time import iso_utc
 from breakglass.config import Settings
 from breakglass.errors import GraphError, SigningError
-from breakglass.runbook._canonical import iso_utc, sha256_hex
 from breakglass.runbook._inputs import build_inputs, inventory_fingerprint, issue_time
-from breakglass.runbook._keys import Passphrase, Signer, load_signer
-from breakglass.runbook._manifest import manifest_path_for, sign_manifest, write_manifest
 from breakglass.runbook._qr import qr_payload
 from breakglass.runbook._release import RunbookRelease
 from breakglass.runbook._sources import load_procedure
+from breakglass.signing import (
+    RUNBOOK,
+    Passphrase,
+    Signer,
+    load_signer,
+    pades_sign,
+    sign_manifest,
+    write_signed_document,
+)
 from breakglass.snapshot import TenantSnapshot
 
 __all__ = ["build_runbook"]
 
 SnapshotSource = Callable[[Settings], TenantSnapshot]
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
 
 
 def _check_certificate(
@@ -79,9 +81,8 @@ def build_runbook(
     signer: Signer | None = None,
 ) -> RunbookRelease:
     """Render, sign and write ``out`` and ``out.manifest.json``; return the release record."""
-    # Heavy imports (reportlab, pyHanko) only when actually building.
+    # Heavy imports (reportlab) only when actually building.
     from breakglass.runbook._render import render_pdf
-    from breakglass.runbook._sign import pades_sign
 
     warn = on_warning or (lambda _message: None)
     procedure = load_procedure(procedure_path)
@@ -135,6 +136,7 @@ def build_runbook(
         path=out.resolve(),
     )
     manifest = sign_manifest(
+        RUNBOOK,
         {
             "doc_id": release.doc_id,
             "version": release.version,
@@ -148,9 +150,7 @@ def build_runbook(
         },
         signer,
     )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomic(out, signed)
-    write_manifest(manifest_path_for(out), manifest)
+    write_signed_document(out, signed, manifest)
     _export_certificate(settings, signer, warn)
     return release
 

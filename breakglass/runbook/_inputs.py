@@ -16,11 +16,12 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from breakglass._canonical import canonical_json, sha256_hex
+from breakglass._time import iso_utc
 from breakglass.config import Account, Cloud, Settings
 from breakglass.errors import ConfigError
-from breakglass.runbook._canonical import canonical_json, iso_utc, sha256_hex
-from breakglass.runbook._secret_scan import looks_like_secret
 from breakglass.runbook._sources import Procedure
+from breakglass.signing import looks_like_secret
 from breakglass.snapshot import AccountData, RoleInstance, TenantSnapshot
 
 __all__ = [
@@ -74,7 +75,7 @@ _METHOD_LABELS = {
     "platformCredentialAuthenticationMethod": "Platform credential (device-bound)",
     "temporaryAccessPassAuthenticationMethod": "Temporary Access Pass",
 }
-_PHISHING_RESISTANT = {"fido2AuthenticationMethod", "x509CertificateAuthenticationMethod"}
+from breakglass.auth_methods import PHISHING_RESISTANT as _PHISHING_RESISTANT  # noqa: E402
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from cryptography import x509
 
-from breakglass.runbook._keys import Signer, verify_signature
+from breakglass.signing import Signer, verify_signature
 
 __all__ = ["QR_PREFIX", "QrCheck", "qr_payload", "verify_qr"]
 

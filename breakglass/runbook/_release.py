@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from breakglass.runbook._canonical import iso_utc, parse_iso_utc
+from breakglass._time import iso_utc, parse_iso_utc
 
 __all__ = ["RunbookRelease", "release_problems"]
 

@@ -11,177 +11,54 @@ from __future__ import annotations
 
 import io
 import itertools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 from xml.sax.saxutils import escape
 
 from reportlab.graphics.barcode import qrencoder
 from reportlab.lib import colors
-from reportlab.lib.styles import ParagraphStyle
-from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     Flowable,
     KeepTogether,
-    ListFlowable,
-    ListItem,
     PageBreak,
-    Paragraph,
     SimpleDocTemplate,
     Spacer,
-    Table,
     TableStyle,
 )
 
-from breakglass.runbook._fonts import FontSet, fonts
 from breakglass.runbook._inputs import NOT_VERIFIED, AccountFacts, CustodianFacts, RunbookInputs
 from breakglass.runbook._sources import CheckItem
+from breakglass.signing import (
+    FOOTER_H,
+    MARGIN_X,
+    MM,
+    PAGE_H,
+    PAGE_W,
+    PageStyles,
+    fonts,
+    group_hex,
+    numbered_canvas,
+)
 
 __all__ = ["render_pdf"]
 
-_MM = 72 / 25.4
-PAGE_W, PAGE_H = 595.2756, 841.8898  # A4 in points
-MARGIN_X = 16 * _MM
-HEADER_H = 36 * _MM  # header band incl. the QR code
-FOOTER_H = 14 * _MM
-QR_SIZE = 30 * _MM
+HEADER_H = 36 * MM  # header band incl. the QR code
+QR_SIZE = 30 * MM
 FIELD = "_" * 16
 _QR_FORM = "BreakglassQr"
 
 
-def _group(hex_text: str, size: int = 4) -> str:
-    return " ".join(hex_text[i : i + size] for i in range(0, len(hex_text), size))
-
-
-class _Doc:
-    """Paragraph styles and small builders bound to one font set."""
-
-    def __init__(self, font_set: FontSet) -> None:
-        self.f = font_set
-        base = ParagraphStyle("body", fontName=font_set.regular, fontSize=10.5, leading=14)
-        self.body = base
-        self.small = ParagraphStyle("small", parent=base, fontSize=9, leading=11.5)
-        self.cell = ParagraphStyle("cell", parent=base, fontSize=9.5, leading=12)
-        self.cell_bold = ParagraphStyle("cellb", parent=self.cell, fontName=font_set.bold)
-        self.mono = ParagraphStyle(
-            "mono", parent=base, fontName=font_set.mono, fontSize=9, leading=11.5
-        )
-        self.title = ParagraphStyle(
-            "title", parent=base, fontName=font_set.bold, fontSize=24, leading=29, spaceAfter=6
-        )
-        self.subtitle = ParagraphStyle(
-            "subtitle", parent=base, fontName=font_set.bold, fontSize=15, leading=19, spaceAfter=4
-        )
-        self.h1 = ParagraphStyle(
-            "h1",
-            parent=base,
-            fontName=font_set.bold,
-            fontSize=15,
-            leading=19,
-            spaceBefore=10,
-            spaceAfter=6,
-            keepWithNext=1,
-        )
-        self.h2 = ParagraphStyle(
-            "h2",
-            parent=base,
-            fontName=font_set.bold,
-            fontSize=12,
-            leading=15,
-            spaceBefore=8,
-            spaceAfter=4,
-            keepWithNext=1,
-        )
-        self.warn = ParagraphStyle(
-            "warn", parent=base, fontName=font_set.bold, fontSize=11, leading=14.5
-        )
-
-    def t(self, text: str | None) -> str:
-        """Text made safe for Paragraph markup and for the font."""
-        return escape(self.f.clean(text or ""))
-
-    def p(self, text: str, style: Any = None) -> Any:
-        return Paragraph(text, style or self.body)
-
-    def mono_p(self, text: str, style: Any = None) -> Any:
-        return self.p(escape(text), style or self.mono)
+class _Doc(PageStyles):
+    """The shared page styles plus the runbook's "not verified at print time" marker."""
 
     def not_verified(self) -> str:
         return f"<i>{escape(NOT_VERIFIED)}</i>"
-
-    def bullets(self, items: Iterable[str], style: Any = None) -> Any:
-        return ListFlowable(
-            [ListItem(self.p(self.t(item), style), leftIndent=14) for item in items],
-            bulletType="bullet",
-            bulletFontName=self.f.regular,
-            bulletFontSize=10,
-            start="•" if ord("•") in self.f.covered else "-",
-            leftIndent=14,
-        )
-
-    def numbered(self, items: Iterable[str], *, markup: bool = False) -> Any:
-        """A numbered list; ``markup`` items are already escaped paragraph markup."""
-        return ListFlowable(
-            [ListItem(self.p(item if markup else self.t(item)), leftIndent=20) for item in items],
-            bulletType="1",
-            bulletFormat="%s.",
-            bulletFontName=self.f.bold,
-            bulletFontSize=10.5,
-            leftIndent=20,
-        )
-
-    def boxed(self, flowables: list[Any], *, heavy: bool = False) -> Any:
-        table = Table([[flowables]], colWidths=[PAGE_W - 2 * MARGIN_X])
-        table.setStyle(
-            TableStyle(
-                [
-                    ("BOX", (0, 0), (-1, -1), 2 if heavy else 1, colors.black),
-                    ("LEFTPADDING", (0, 0), (-1, -1), 8),
-                    ("RIGHTPADDING", (0, 0), (-1, -1), 8),
-                    ("TOPPADDING", (0, 0), (-1, -1), 6),
-                    ("BOTTOMPADDING", (0, 0), (-1, -1), 8),
-                ]
-            )
-        )
-        return table
-
-    def grid(
-        self,
-        rows: list[list[Any]],
-        widths: Sequence[float],
-        *,
-        header: bool = False,
-        label_col: bool = False,
-        blank_rows: int = 0,
-    ) -> Any:
-        """A ruled table; ``blank_rows`` adds rows tall enough to write in by hand."""
-        rows = rows + [[""] * len(widths) for _ in range(blank_rows)]
-        heights = [None] * (len(rows) - blank_rows) + [9 * _MM] * blank_rows
-        table = Table(
-            rows,
-            colWidths=[w * _MM for w in widths],
-            rowHeights=heights,
-            repeatRows=1 if header else 0,
-        )
-        style = [
-            ("GRID", (0, 0), (-1, -1), 0.6, colors.black),
-            ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ("LEFTPADDING", (0, 0), (-1, -1), 4),
-            ("RIGHTPADDING", (0, 0), (-1, -1), 4),
-            ("TOPPADDING", (0, 0), (-1, -1), 3),
-            ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
-        ]
-        if header:
-            style.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#DDDDDD")))
-        if label_col:
-            style.append(("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#EEEEEE")))
-        table.setStyle(TableStyle(style))
-        return table
 
 
 class _CheckBox(Flowable):  # type: ignore[misc]
     """An empty square to tick, drawn (not a glyph, so every font works)."""
 
-    size = 4.2 * _MM
+    size = 4.2 * MM
 
     def wrap(self, avail_w: float, avail_h: float) -> tuple[float, float]:
         return self.size, self.size
@@ -272,7 +149,7 @@ def _account_card(d: _Doc, index: int, total: int, account: AccountFacts) -> lis
     table = d.grid(
         [[d.p(k, d.cell_bold), d.p(v, d.cell)] for k, v in rows], [44, 134], label_col=True
     )
-    return [d.p(d.t(title), d.h2), table, Spacer(1, 4 * _MM)]
+    return [d.p(d.t(title), d.h2), table, Spacer(1, 4 * MM)]
 
 
 def _custodian_rows(d: _Doc, accounts: Sequence[AccountFacts]) -> list[list[Any]]:
@@ -336,7 +213,7 @@ def _story(d: _Doc, inputs: RunbookInputs, payload: str) -> list[Any]:
             f" &nbsp; Cloud: {d.t(inputs.cloud)}",
             d.small,
         ),
-        Spacer(1, 5 * _MM),
+        Spacer(1, 5 * MM),
         d.boxed(
             [
                 d.p("STOP. Before you do anything:", d.warn),
@@ -353,7 +230,7 @@ def _story(d: _Doc, inputs: RunbookInputs, payload: str) -> list[Any]:
             ],
             heavy=True,
         ),
-        Spacer(1, 5 * _MM),
+        Spacer(1, 5 * MM),
     ]
     if inputs.live_facts_note:
         story += [
@@ -367,7 +244,7 @@ def _story(d: _Doc, inputs: RunbookInputs, payload: str) -> list[Any]:
                     )
                 ]
             ),
-            Spacer(1, 5 * _MM),
+            Spacer(1, 5 * MM),
         ]
     taken = (
         f"{inputs.snapshot_taken_at:%Y-%m-%d %H:%M} UTC"
@@ -383,7 +260,7 @@ def _story(d: _Doc, inputs: RunbookInputs, payload: str) -> list[Any]:
         ("Issued by", d.t(inputs.organisation)),
         (
             "Signer certificate SHA-256",
-            f"<font name='{d.f.mono}'>{_group(inputs.signer_fingerprint)}</font>",
+            f"<font name='{d.f.mono}'>{group_hex(inputs.signer_fingerprint)}</font>",
         ),
         ("Procedure", f"{d.t(proc.id)} version {d.t(proc.procedure_version)}"),
     ]
@@ -391,7 +268,7 @@ def _story(d: _Doc, inputs: RunbookInputs, payload: str) -> list[Any]:
         d.grid(
             [[d.p(k, d.cell_bold), d.p(v, d.cell)] for k, v in details], [48, 130], label_col=True
         ),
-        Spacer(1, 5 * _MM),
+        Spacer(1, 5 * MM),
         d.p("Contents", d.h2),
         d.numbered(
             [
@@ -418,7 +295,7 @@ def _story(d: _Doc, inputs: RunbookInputs, payload: str) -> list[Any]:
     story += [
         d.p("2. Before you start: authorisation", d.h1),
         d.p("Tick every line. If one cannot be ticked, do not continue."),
-        Spacer(1, 2 * _MM),
+        Spacer(1, 2 * MM),
         _checklist(d, proc.preconditions),
     ]
     intro = [
@@ -517,8 +394,8 @@ def _verification_section(d: _Doc, inputs: RunbookInputs, payload: str) -> Any:
     ]
     wrapped_payload = " ".join(payload[i : i + 48] for i in range(0, len(payload), 48))
     facts = [
-        ("Signer certificate SHA-256", _group(inputs.signer_fingerprint)),
-        ("Content SHA-256", _group(inputs.content_sha256)),
+        ("Signer certificate SHA-256", group_hex(inputs.signer_fingerprint)),
+        ("Content SHA-256", group_hex(inputs.content_sha256)),
         ("QR payload", wrapped_payload),
     ]
     # One block: the instructions are useless without the fingerprints beside them.
@@ -526,7 +403,7 @@ def _verification_section(d: _Doc, inputs: RunbookInputs, payload: str) -> Any:
         [
             d.p("10. How to verify this runbook", d.h1),
             d.numbered(steps, markup=True),
-            Spacer(1, 3 * _MM),
+            Spacer(1, 3 * MM),
             d.grid(
                 [[d.p(label, d.cell_bold), d.mono_p(value)] for label, value in facts],
                 [44, 134],
@@ -573,8 +450,8 @@ def _furniture(
     """Header and footer of one page (drawn once the page count is known)."""
 
     canvas.saveState()
-    top = PAGE_H - 10 * _MM
-    _draw_qr(canvas, qr, PAGE_W - MARGIN_X - QR_SIZE + 2 * _MM, PAGE_H - 6 * _MM - QR_SIZE, QR_SIZE)
+    top = PAGE_H - 10 * MM
+    _draw_qr(canvas, qr, PAGE_W - MARGIN_X - QR_SIZE + 2 * MM, PAGE_H - 6 * MM - QR_SIZE, QR_SIZE)
     canvas.setFont(d.f.bold, 12)
     canvas.drawString(MARGIN_X, top, d.f.clean("EMERGENCY ACCESS RUNBOOK")[:60])
     canvas.setFont(d.f.regular, 10)
@@ -585,55 +462,28 @@ def _furniture(
     canvas.setFont(d.f.bold, 11)
     canvas.drawString(MARGIN_X, top - 58, f"Page {page} of {total}")
     canvas.setLineWidth(0.8)
-    line_y = PAGE_H - HEADER_H + 2 * _MM
-    canvas.line(MARGIN_X, line_y, PAGE_W - MARGIN_X - QR_SIZE - 1 * _MM, line_y)
+    line_y = PAGE_H - HEADER_H + 2 * MM
+    canvas.line(MARGIN_X, line_y, PAGE_W - MARGIN_X - QR_SIZE - 1 * MM, line_y)
     # Footer.
-    canvas.line(MARGIN_X, FOOTER_H - 2 * _MM, PAGE_W - MARGIN_X, FOOTER_H - 2 * _MM)
+    canvas.line(MARGIN_X, FOOTER_H - 2 * MM, PAGE_W - MARGIN_X, FOOTER_H - 2 * MM)
     canvas.setFont(d.f.regular, 8.5)
     canvas.drawString(
         MARGIN_X,
-        FOOTER_H - 6 * _MM,
+        FOOTER_H - 6 * MM,
         f"{inputs.doc_id}  v{inputs.version}  valid until {inputs.valid_until:%Y-%m-%d}",
     )
     canvas.drawString(
         MARGIN_X,
-        FOOTER_H - 10 * _MM,
+        FOOTER_H - 10 * MM,
         "Signed runbook: verify before use (section 10). Keep in the safe.",
     )
     canvas.setFont(d.f.mono, 8.5)
     canvas.drawRightString(
-        PAGE_W - MARGIN_X, FOOTER_H - 6 * _MM, f"content {inputs.content_sha256[:16]}"
+        PAGE_W - MARGIN_X, FOOTER_H - 6 * MM, f"content {inputs.content_sha256[:16]}"
     )
     canvas.setFont(d.f.bold, 9)
-    canvas.drawRightString(PAGE_W - MARGIN_X, FOOTER_H - 10 * _MM, f"Page {page} of {total}")
+    canvas.drawRightString(PAGE_W - MARGIN_X, FOOTER_H - 10 * MM, f"Page {page} of {total}")
     canvas.restoreState()
-
-
-Furniture = Callable[[Canvas, int, int], None]
-
-
-def numbered_canvas(furniture: Furniture) -> type[Canvas]:
-    """A canvas class that holds pages back until it knows N, then draws each page's
-    header and footer with ``furniture(canvas, n, N)`` ("page n of N")."""
-
-    class NumberedCanvas(Canvas):  # type: ignore[misc]
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self._pages: list[dict[str, Any]] = []
-
-        def showPage(self) -> None:
-            self._pages.append(dict(self.__dict__))
-            self._startPage()
-
-        def save(self) -> None:
-            total = len(self._pages)
-            for number, state in enumerate(self._pages, start=1):
-                self.__dict__.update(state)
-                furniture(self, number, total)
-                super().showPage()
-            super().save()
-
-    return NumberedCanvas
 
 
 def render_pdf(inputs: RunbookInputs, qr_payload: str) -> bytes:
@@ -647,7 +497,7 @@ def render_pdf(inputs: RunbookInputs, qr_payload: str) -> bytes:
         leftMargin=MARGIN_X,
         rightMargin=MARGIN_X,
         topMargin=HEADER_H,
-        bottomMargin=FOOTER_H + 2 * _MM,
+        bottomMargin=FOOTER_H + 2 * MM,
         title=f"{inputs.procedure.title}: {inputs.tenant_name}",
         author=inputs.organisation,
         subject=f"{inputs.doc_id} version {inputs.version}; content SHA-256 "

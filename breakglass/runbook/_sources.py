@@ -16,9 +16,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-import breakglass
 from breakglass.errors import ConfigError
-from breakglass.runbook._secret_scan import looks_like_secret
+from breakglass.resources import data_dir
+from breakglass.signing import looks_like_secret
 
 __all__ = [
     "PLACEHOLDERS",
@@ -26,7 +26,6 @@ __all__ = [
     "Notify",
     "Procedure",
     "SignInStep",
-    "data_dir",
     "default_procedure_path",
     "load_procedure",
 ]
@@ -49,22 +48,6 @@ PLACEHOLDERS = frozenset(
     }
 )
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
-
-
-def data_dir(name: str) -> Path:
-    """The shipped data folder ``name`` (``runbooks``, ``templates``).
-
-    An installed wheel carries it as ``breakglass/_data/<name>`` (see setup.py); a
-    checkout has it at the repository root.
-    """
-    package_root = Path(breakglass.__file__).parent
-    for candidate in (package_root / "_data" / name, package_root.parent / name):
-        if candidate.is_dir():
-            return candidate
-    raise ConfigError(
-        f"data folder {name!r} not found under {package_root / '_data'} or "
-        f"{package_root.parent} (is breakglass installed completely?)"
-    )
 
 
 def default_procedure_path() -> Path:

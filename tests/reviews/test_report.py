@@ -6,28 +6,31 @@ import hashlib
 import json
 import shutil
 import subprocess
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from breakglass import reviews
+from breakglass.cli.reviews import reviews_app
 from breakglass.reviews import TransitionRefusedError
 from breakglass.reviews._report import (
+    ReportResult,
     export_review_report,
     render_report,
     report_content,
     verify_review_report,
 )
-from breakglass.reviews.commands import reviews_app
-from breakglass.runbook import init_keys
-from breakglass.runbook._keys import PASSPHRASE_ENV, load_signer
+from breakglass.runbook import verify_runbook
+from breakglass.signing import PASSPHRASE_ENV, init_keys, load_signer
 from breakglass.store.tables import ReviewRow
 from breakglass.watcher import poll_once
-from tests.reviews.test_evidence_deadlines import audit
-from tests.watch.conftest import BG1, Sim, query, sign_in
+from tests.support.sim import Sim, query, sign_in
+from tests.support.tenant import BG1
 
 PASSPHRASE = "correct horse battery staple"
 
@@ -35,6 +38,27 @@ PASSPHRASE = "correct horse battery staple"
 def _text(pdf: Path) -> str:
     out = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, check=True)
     return out.stdout.decode("utf-8")
+
+
+def _audit_by(user: str, at: str, name: str) -> dict[str, Any]:
+    """A Graph-shaped directory audit that ``user`` initiated, targeting nothing."""
+    return {
+        "id": f"Directory_{uuid.uuid4()}",
+        "category": "RoleManagement",
+        "correlationId": "da159bfb-54fa-4092-8a38-5f2b1f6f1b0a",
+        "result": "success",
+        "resultReason": "",
+        "activityDisplayName": name,
+        "activityDateTime": at,
+        "loggedByService": "Core Directory",
+        "operationType": "Assign",
+        "initiatedBy": {
+            "user": {"id": user, "displayName": None, "userPrincipalName": "x@contoso.com"},
+            "app": None,
+        },
+        "targetResources": [],
+        "additionalDetails": [],
+    }
 
 
 def _approved(sim: Sim, classification: str = "emergency") -> tuple[int, list[str]]:
@@ -45,10 +69,11 @@ def _approved(sim: Sim, classification: str = "emergency") -> tuple[int, list[st
             sign_in(BG1, "-1h"),
         ]
     )
-    sim.audits([audit("-50m", by=BG1, target=None, name="Add member to role")])
-    poll_once(sim.settings)
+    sim.audits([_audit_by(BG1, "-50m", "Add member to role")])
+    poll_once(sim.store, sim.settings)
     (review,) = query(sim.settings, ReviewRow)
     reviews.submit(
+        sim.store,
         sim.settings,
         review.id,
         actor="Bob",
@@ -57,9 +82,21 @@ def _approved(sim: Sim, classification: str = "emergency") -> tuple[int, list[st
         justification="CA outage locked out all admins",
         ticket="INC-42",
     )
-    reviews.approve(sim.settings, review.id, actor="Dave")
+    sim.tx(reviews.approve, review.id, actor="Dave")
     init_keys(sim.settings, PASSPHRASE)
     return int(review.id), ids
+
+
+def _export(sim: Sim, review_id: int, out: Path) -> ReportResult:
+    with sim.store.session() as session:
+        return export_review_report(
+            sim.settings, review_id, out, session=session, passphrase=PASSPHRASE
+        )
+
+
+def _content(sim: Sim, review_id: int) -> dict[str, Any]:
+    with sim.store.session() as session:
+        return report_content(sim.settings, review_id, session=session)
 
 
 def test_closed_review_exports_signed_report(
@@ -69,9 +106,9 @@ def test_closed_review_exports_signed_report(
     sim = sim_factory()
     rid, signin_ids = _approved(sim)
     sim.patch(f"/resources/users/{BG1}", {"lastPasswordChangeDateTime": "-1m"})
-    reviews.close(sim.settings, rid, actor="Dave")
+    reviews.close(sim.store, sim.settings, rid, actor="Dave")
     out = tmp_path / "report.pdf"
-    result = export_review_report(sim.settings, rid, out, passphrase=PASSPHRASE)
+    result = _export(sim, rid, out)
     text = _text(out)
     for expected in (
         "bg1@contoso.onmicrosoft.com",
@@ -98,6 +135,11 @@ def test_closed_review_exports_signed_report(
     cert = sim.settings.resolve(sim.settings.signing.certificate_path)
     check = verify_review_report(out, expected_cert=cert)
     assert check.ok, check.problems
+    assert check.to_json_dict()["review_id"] == str(rid)
+    # The manifest schema is per kind of document: a report is no runbook.
+    as_runbook = verify_runbook(out, expected_cert=cert)
+    assert [p.code for p in as_runbook.problems] == ["manifest_garbled"]
+    assert "review-report-manifest" in as_runbook.problems[0].message
     if shutil.which("pdfsig"):
         sig = subprocess.run(["pdfsig", str(out)], capture_output=True, text=True)
         assert "Signature is Valid" in sig.stdout, sig.stdout
@@ -115,8 +157,8 @@ def test_drill_waiver_report_is_reproducible(
     """A drill closed on a waiver prints the waiver; the unsigned PDF is reproducible and secret-free."""
     sim = sim_factory()
     now = datetime.now(UTC)
-    reviews.schedule_drill(
-        sim.settings,
+    sim.tx(
+        reviews.schedule_drill,
         account="bg1@contoso.onmicrosoft.com",
         starts=now - timedelta(hours=3),
         ends=now,
@@ -124,15 +166,21 @@ def test_drill_waiver_report_is_reproducible(
         reason="quarterly drill",
     )
     rid, _ = _approved(sim, classification="drill")
-    reviews.close(sim.settings, rid, actor="Dave", waiver_reason="sealed key; rotate next quarter")
-    result = export_review_report(sim.settings, rid, tmp_path / "r.pdf", passphrase=PASSPHRASE)
+    reviews.close(
+        sim.store,
+        sim.settings,
+        rid,
+        actor="Dave",
+        waiver_reason="sealed key; rotate next quarter",
+    )
+    result = _export(sim, rid, tmp_path / "r.pdf")
     text = _text(tmp_path / "r.pdf")
     assert "drill waiver" in text and "sealed key; rotate next quarter" in text
     signer = load_signer(sim.settings, PASSPHRASE)
     assert signer.fingerprint[:4] in text
-    content = report_content(sim.settings, rid)
+    content = _content(sim, rid)
     first, _ = render_report(content, signer.fingerprint)
-    second, _ = render_report(report_content(sim.settings, rid), signer.fingerprint)
+    second, _ = render_report(_content(sim, rid), signer.fingerprint)
     assert first == second
     assert result.unsigned_pdf_sha256 == hashlib.sha256(first).hexdigest()
     content["review"]["justification"] = "the safe combination is 12-34-56"
@@ -149,7 +197,7 @@ def test_open_review_refused_and_cli(
     sim = sim_factory()
     rid, _ = _approved(sim)
     with pytest.raises(TransitionRefusedError, match="only a closed review"):
-        export_review_report(sim.settings, rid, tmp_path / "x.pdf", passphrase=PASSPHRASE)
+        _export(sim, rid, tmp_path / "x.pdf")
     monkeypatch.setenv(PASSPHRASE_ENV, PASSPHRASE)
     cfg = ["--config", str(sim.tenant.config_path)]
     runner = CliRunner()
@@ -159,7 +207,7 @@ def test_open_review_refused_and_cli(
     r = runner.invoke(reviews_app, ["report", "999", "--out", str(out), *cfg])
     assert r.exit_code == 2
     sim.patch(f"/resources/users/{BG1}", {"lastPasswordChangeDateTime": "-1m"})
-    reviews.close(sim.settings, rid, actor="Dave")
+    reviews.close(sim.store, sim.settings, rid, actor="Dave")
     monkeypatch.setenv(PASSPHRASE_ENV, "wrong passphrase!!")
     r = runner.invoke(reviews_app, ["report", str(rid), "--out", str(out), *cfg])
     assert r.exit_code == 2 and "passphrase" in r.output

@@ -17,18 +17,16 @@ from breakglass.errors import GraphError
 from breakglass.runbook import (
     NOT_VERIFIED,
     RunbookRelease,
-    init_keys,
     inventory_fingerprint,
-    load_certificate,
     load_snapshot_file,
+    qr_payload,
     release_problems,
     verify_qr,
     verify_runbook,
 )
-from breakglass.runbook._qr import qr_payload
+from breakglass.signing import init_keys, load_certificate, load_signer
 from breakglass.snapshot import TenantSnapshot
-
-from .conftest import (
+from tests.support.runbook import (
     CLIENT_SECRET,
     PASSPHRASE,
     Built,
@@ -63,7 +61,7 @@ def test_unsigned_pdf_is_reproducible(build: Callable[..., Built], source_date_e
 
 def test_render_twice_gives_identical_bytes(keyed_settings: object, source_date_epoch: int) -> None:
     """Rendering the same inputs twice in one process gives the same bytes."""
-    from breakglass.runbook import build_inputs, load_procedure, load_signer
+    from breakglass.runbook import build_inputs, load_procedure
     from breakglass.runbook._render import render_pdf
 
     signer = load_signer(keyed_settings, PASSPHRASE)  # type: ignore[arg-type]
@@ -291,8 +289,6 @@ def test_qr_payload_verifies_and_tampering_fails(build: Callable[..., Built]) ->
     built = build()
     text = _text(built.pdf) if shutil.which("pdftotext") else ""
     cert = load_certificate(built.cert_path)
-    from breakglass.runbook import load_signer
-
     signer = load_signer(built.settings, PASSPHRASE)
     release = built.release
     payload = qr_payload(signer, release.doc_id, release.version, release.content_sha256)
@@ -339,7 +335,7 @@ def test_fallback_font_renders(
     build: Callable[..., Built], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Without DejaVu on the machine, the bundled Vera font renders the runbook."""
-    from breakglass.runbook import _fonts
+    from breakglass.signing import _fonts
 
     monkeypatch.setattr(_fonts, "_DEJAVU_DIRS", ())
     _fonts.fonts.cache_clear()
@@ -419,3 +415,32 @@ def test_verify_imports_neither_msgraph_nor_reportlab(built_once: Built) -> None
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.split()
     assert out == ["True", "False"]
+
+
+def test_a_runbook_is_not_a_review_report(built_once: Built) -> None:
+    """The manifest schema is per kind of document: a runbook's manifest fails as a report's."""
+    from breakglass.signing import REVIEW_REPORT, verify_signed_pdf
+
+    result = verify_signed_pdf(built_once.pdf, REVIEW_REPORT, expected_cert=built_once.cert_path)
+    assert [p.code for p in result.problems] == ["manifest_garbled"]
+    assert "breakglass.runbook-manifest/v1" in result.problems[0].message
+    assert result.to_json_dict()["schema"] == "breakglass.review-report-verification/v1"
+
+
+def test_manifest_fields_must_match_the_kind(built_once: Built) -> None:
+    """Signing a manifest with fields of another kind is refused before anything is signed."""
+    from breakglass.signing import REVIEW_REPORT, RUNBOOK, sign_manifest
+
+    signer = load_signer(built_once.settings, PASSPHRASE)
+    fields = {name: "0" * 64 for name in RUNBOOK.fields}
+    assert set(sign_manifest(RUNBOOK, fields, signer)) == set(RUNBOOK.manifest_fields)
+    with pytest.raises(ValueError, match="review-report-manifest"):
+        sign_manifest(REVIEW_REPORT, fields, signer)
+
+
+def test_expired_runbook_verifies_with_a_note(built_once: Built) -> None:
+    """Past its valid-until date a runbook still verifies, with a note to print a current one."""
+    later = built_once.release.valid_until + timedelta(days=1)
+    result = verify_runbook(built_once.pdf, expected_cert=built_once.cert_path, now=later)
+    assert result.ok, result.problems
+    assert len(result.notes) == 1 and "print a current one" in result.notes[0]

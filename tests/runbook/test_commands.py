@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from breakglass.runbook import build_runbook, init_keys, load_signer
-from breakglass.runbook._qr import qr_payload
-from breakglass.runbook.commands import keys_app, runbook_app
-
-from .conftest import PASSPHRASE, make_settings, make_snapshot, write_config
+from breakglass.cli.runbook import keys_app, runbook_app
+from breakglass.runbook import build_runbook, latest_release, qr_payload
+from breakglass.signing import init_keys, load_signer
+from breakglass.store import Store
+from tests.support.runbook import PASSPHRASE, TENANT, make_settings, make_snapshot, write_config
 
 
 @pytest.fixture
@@ -242,3 +242,48 @@ def test_live_facts_unavailable(
     assert lenient.exit_code == 0, lenient.output
     assert "WARNING" in lenient.stderr
     assert json.loads(lenient.stdout[lenient.stdout.index("{") :])["doc_id"]
+
+
+def _build(runner: CliRunner, folder: Path, store_url: str) -> tuple[int, str, str]:
+    config = write_config(folder, store={"url": store_url})
+    init_keys(make_settings(folder), PASSPHRASE)
+    snapshot = folder / "snapshot.json"
+    snapshot.write_text(json.dumps(_plain(make_snapshot())))
+    result = runner.invoke(
+        runbook_app,
+        ["build", "-c", str(config), "-o", str(folder / "r.pdf"), "--snapshot-file", str(snapshot)],
+    )
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_build_records_the_release_in_the_store(
+    tmp_path: Path, db_url: str, runner: CliRunner
+) -> None:
+    """`runbook build` records the release it printed in the configured, migrated store."""
+    code, stdout, stderr = _build(runner, tmp_path, db_url)
+    assert code == 0, stderr
+    assert "not recorded" not in stderr
+    printed = json.loads(stdout)
+    with Store.open(db_url) as store, store.session() as session:
+        stored = latest_release(session=session, tenant_id=TENANT)
+    assert stored is not None
+    assert stored.to_json_dict() == printed
+
+
+def test_build_without_a_database_warns_and_creates_none(tmp_path: Path, runner: CliRunner) -> None:
+    """With no database yet the runbook is still built; a warning says BG-041 cannot see it."""
+    absent = tmp_path / "absent.db"
+    code, stdout, stderr = _build(runner, tmp_path, f"sqlite:///{absent}")
+    assert code == 0, stderr
+    assert json.loads(stdout)["doc_id"]
+    assert "WARNING: the release was not recorded" in stderr and "BG-041" in stderr
+    assert not absent.exists()
+
+
+def test_build_with_an_unmigrated_database_warns(tmp_path: Path, runner: CliRunner) -> None:
+    """A database that is not migrated is not written to; the warning names the upgrade."""
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    code, _, stderr = _build(runner, tmp_path, f"sqlite:///{empty}")
+    assert code == 0, stderr
+    assert "not recorded in the store" in stderr and "breakglass db upgrade" in stderr

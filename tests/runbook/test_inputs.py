@@ -11,8 +11,7 @@ import pytest
 from breakglass.errors import ConfigError
 from breakglass.runbook import build_inputs, inventory_fingerprint, load_procedure
 from breakglass.snapshot import CollectionStatus, RoleInstance
-
-from .conftest import BG1, BG2, GA, make_settings, make_snapshot
+from tests.support.runbook import BG1, BG2, GA, make_settings, make_snapshot
 
 FP = "ab" * 32
 NOW = datetime(2025, 6, 15, 12, 0, tzinfo=UTC)
@@ -43,6 +42,7 @@ def test_missing_facts_are_not_invented(tmp_path: Path) -> None:
     """Without a snapshot, or with a failed collection, facts stay None (not verified)."""
     bare = _inputs(tmp_path)
     assert bare.initial_domain is None and bare.live_facts_note
+    assert len(bare.accounts) == 2
     assert all(
         a.ga_state is None and a.methods is None and a.tenant_upn is None for a in bare.accounts
     )

@@ -14,9 +14,9 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
 from breakglass.errors import SigningError
-from breakglass.runbook import build_runbook, init_keys, load_signer, verify_runbook
-
-from .conftest import PASSPHRASE, make_settings, make_snapshot
+from breakglass.runbook import build_runbook, verify_runbook
+from breakglass.signing import init_keys, load_signer
+from tests.support.runbook import PASSPHRASE, make_settings, make_snapshot
 
 
 def _mode(path: Path) -> int:

@@ -8,9 +8,10 @@ import pytest
 import yaml
 
 from breakglass.errors import ConfigError
-from breakglass.runbook import data_dir, load_procedure
-from breakglass.runbook._secret_scan import looks_like_secret
+from breakglass.resources import data_dir
+from breakglass.runbook import load_procedure
 from breakglass.runbook._sources import default_procedure_path
+from breakglass.signing import looks_like_secret
 
 
 def _write(tmp_path: Path, change: dict[str, object]) -> Path:

@@ -1,8 +1,9 @@
-"""Refuse text that looks like a secret before it can reach a printed runbook.
+"""Recognise text that looks like a secret before it can reach a printed document.
 
-A runbook sits in a safe next to the keys, gets photocopied and photographed; a PIN, a
-safe combination or a token printed in it defeats split knowledge. The patterns are
-deliberately broad (a false alarm costs an edit of the YAML; a leak costs the tenant).
+Runbooks refuse such text; review reports withhold it from the page. A runbook sits in a
+safe next to the keys, gets photocopied and photographed; a PIN, a safe combination or a
+token printed in it defeats split knowledge. The patterns are deliberately broad (a false
+alarm costs an edit of the YAML; a leak costs the tenant).
 """
 
 from __future__ import annotations

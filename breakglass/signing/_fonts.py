@@ -1,4 +1,4 @@
-"""Fonts that render every character the runbook prints.
+"""Fonts that render every character a signed document (runbook, review report) prints.
 
 DejaVu (system) when present, else Bitstream Vera (shipped inside reportlab) with Courier
 for monospace. Text is passed through ``FontSet.clean``, which replaces any character the

@@ -1,4 +1,4 @@
-"""Runbook signing keys: create (``init_keys``) and load (``load_signer``).
+"""The signing key of runbooks and review reports: ``init_keys`` creates, ``load_signer`` loads.
 
 ``init_keys`` makes an ECDSA P-256 key encrypted with a passphrase (PKCS#8) and a
 self-signed certificate, both mode 0600. ``load_signer`` also accepts an organisation's
@@ -36,6 +36,8 @@ if TYPE_CHECKING:  # verification must stay light: no pydantic import at run tim
 __all__ = [
     "PASSPHRASE_ENV",
     "KeyFiles",
+    "Passphrase",
+    "SignatureEncoding",
     "Signer",
     "cert_fingerprint",
     "init_keys",
@@ -55,7 +57,7 @@ SignatureEncoding = Literal["raw", "der"]
 
 
 def cert_fingerprint(cert: x509.Certificate) -> str:
-    """SHA-256 of the DER certificate, lowercase hex (what the runbook prints)."""
+    """SHA-256 of the DER certificate, lowercase hex (what signed documents print)."""
     return cert.fingerprint(hashes.SHA256()).hex()
 
 

@@ -1,4 +1,4 @@
-"""PAdES certification signature over the rendered PDF (pyHanko).
+"""PAdES certification signature over a rendered PDF (pyHanko): runbooks and review reports.
 
 A certification signature (DocMDP, no changes permitted) with the PAdES subfilter and
 SHA-256. There is no timestamp authority offline, so this is PAdES B-B: the signing time
@@ -12,10 +12,11 @@ import io
 from cryptography.hazmat.primitives import serialization
 
 from breakglass.errors import SigningError
-from breakglass.runbook._keys import Signer
+from breakglass.signing._keys import Signer
 
 __all__ = ["SIGNATURE_FIELD", "pades_sign"]
 
+#: The signature field's name; kept for both document kinds so existing files keep their shape.
 SIGNATURE_FIELD = "RunbookCertification"
 
 

@@ -1,0 +1,354 @@
+"""Verify a signed PDF and its manifest, offline (pyHanko's validation API).
+
+One path for every kind of signed document (``DocumentKind``: runbooks, review reports).
+Requirements, each with its own one-line reason when it fails: the file is a signed PDF
+and complete; the signature is intact and covers the entire file (no incremental update
+after signing, so DocMDP holds); the signer is the expected certificate; that certificate
+is within its validity period now and was at the claimed signing time; the manifest beside
+the file is present, well formed for its kind, signed by the same certificate and names
+this file's SHA-256. ``pdfsig`` is not used: it accepts changes appended after signing.
+
+pyHanko (~0.4 s to import) is loaded only inside ``verify_signed_pdf``; this module never
+imports ``msgraph``, reportlab or pydantic.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from breakglass._canonical import sha256_hex
+from breakglass.signing._keys import cert_fingerprint, load_certificate
+from breakglass.signing._manifest import (
+    DocumentKind,
+    ManifestError,
+    check_manifest_signature,
+    load_manifest,
+    manifest_path_for,
+)
+
+__all__ = [
+    "TRUST_CONFIGURED",
+    "TRUST_MANIFEST_ONLY",
+    "Problem",
+    "VerificationResult",
+    "verify_signed_pdf",
+]
+
+_BYTE_RANGE = re.compile(rb"/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]")
+
+TRUST_CONFIGURED = "configured"
+TRUST_MANIFEST_ONLY = "manifest-only"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason a document fails verification; ``code`` is stable, ``message`` one line."""
+
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class VerificationResult:
+    """What ``verify_signed_pdf`` found: ``ok`` when there is no problem."""
+
+    path: Path
+    kind: DocumentKind
+    problems: tuple[Problem, ...]
+    #: Facts and caveats that do not fail verification (e.g. trust pinned only to the manifest).
+    notes: tuple[str, ...] = ()
+    #: ``configured`` (checked against a certificate you gave) or ``manifest-only``.
+    trust: str | None = None
+    signer_fingerprint: str | None = None
+    signer_subject: str | None = None
+    signed_at: datetime | None = None
+    manifest: dict[str, str] | None = field(default=None, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_json_dict(self) -> dict[str, Any]:
+        manifest = self.manifest or {}
+        return {
+            "schema": self.kind.verification_schema,
+            "path": str(self.path),
+            "ok": self.ok,
+            "problems": [{"code": p.code, "message": p.message} for p in self.problems],
+            "notes": list(self.notes),
+            "trust": self.trust,
+            "signer_fingerprint": self.signer_fingerprint,
+            "signer_subject": self.signer_subject,
+            "signed_at": self.signed_at.isoformat() if self.signed_at else None,
+            **{name: manifest.get(name) for name in self.kind.summary_fields},
+        }
+
+
+def _fail(path: Path, kind: DocumentKind, code: str, message: str) -> VerificationResult:
+    return VerificationResult(path=path, kind=kind, problems=(Problem(code, message),))
+
+
+def _precheck(path: Path, kind: DocumentKind, data: bytes) -> VerificationResult | None:
+    """Cheap structural checks with messages a person understands before pyHanko runs."""
+    if not data.startswith(b"%PDF-"):
+        return _fail(path, kind, "not_pdf", f"{path.name} is not a PDF file")
+    if not data.rstrip().endswith(b"%%EOF"):
+        return _fail(
+            path,
+            kind,
+            "truncated",
+            f"{path.name} is truncated: it has {len(data)} bytes and does not end with the "
+            "PDF end-of-file marker",
+        )
+    ranges = _BYTE_RANGE.findall(data)
+    if not ranges:
+        return _fail(
+            path, kind, "unsigned", f"{path.name} is not signed (it carries no PDF signature)"
+        )
+    end = max(int(start) + int(length) for _, _, start, length in ranges)
+    if end > len(data):
+        return _fail(
+            path,
+            kind,
+            "truncated",
+            f"{path.name} is truncated: it has {len(data)} bytes but its signature covers "
+            f"{end} bytes",
+        )
+    return None
+
+
+def _expiry_problems(
+    cert: x509.Certificate, signed_at: datetime | None, now: datetime, label: str
+) -> list[Problem]:
+    problems = []
+    not_before, not_after = cert.not_valid_before_utc, cert.not_valid_after_utc
+    if signed_at is not None and signed_at > not_after:
+        problems.append(
+            Problem(
+                "cert_expired",
+                f"the signer certificate had already expired (on {not_after:%Y-%m-%d}) when the "
+                f"{label} was signed on {signed_at:%Y-%m-%d}",
+            )
+        )
+    elif now > not_after:
+        problems.append(
+            Problem(
+                "cert_expired",
+                f"the signer certificate expired on {not_after:%Y-%m-%d}; a signature without a "
+                "trusted timestamp cannot be relied on after that (re-sign and re-print)",
+            )
+        )
+    if (signed_at is not None and signed_at < not_before) or now < not_before:
+        problems.append(
+            Problem(
+                "cert_not_yet_valid",
+                f"the signer certificate is valid only from {not_before:%Y-%m-%d}, after the "
+                "signing or verification time",
+            )
+        )
+    return problems
+
+
+def verify_signed_pdf(
+    pdf_path: Path,
+    kind: DocumentKind,
+    *,
+    expected_cert: Path | x509.Certificate | None = None,
+    manifest_path: Path | None = None,
+    now: datetime | None = None,
+) -> VerificationResult:
+    """Verify ``pdf_path`` and its ``kind`` manifest, and say why it fails, if it does.
+
+    ``expected_cert`` pins the signer (the configured certificate). Without it the
+    signer is taken from the manifest, and the result says that trust was pinned only
+    to the manifest. Raises ``SigningError`` only if ``expected_cert`` cannot be read.
+    """
+    now = now or datetime.now(UTC)
+    pdf_path = Path(pdf_path)
+    manifest_path = manifest_path or manifest_path_for(pdf_path)
+    pinned = load_certificate(expected_cert) if isinstance(expected_cert, Path) else expected_cert
+    try:
+        data = pdf_path.read_bytes()
+    except OSError as exc:
+        return _fail(pdf_path, kind, "unreadable", f"cannot read {pdf_path}: {exc.strerror}")
+    early = _precheck(pdf_path, kind, data)
+    if early is not None:
+        return early
+
+    from asn1crypto import x509 as asn1_x509
+    from pyhanko.pdf_utils.misc import PdfError
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation.errors import SignatureValidationError
+    from pyhanko.sign.validation.settings import KeyUsageConstraints
+    from pyhanko.sign.validation.status import SignatureCoverageLevel
+    from pyhanko_certvalidator import ValidationContext
+
+    try:
+        reader = PdfFileReader(io.BytesIO(data), strict=False)
+        signatures = reader.embedded_signatures
+    except (PdfError, SignatureValidationError, ValueError, KeyError, IndexError) as exc:
+        return _fail(
+            pdf_path, kind, "damaged", f"the PDF structure of {pdf_path.name} is damaged ({exc})"
+        )
+    if not signatures:
+        return _fail(
+            pdf_path, kind, "unsigned", f"{pdf_path.name} is not signed (no signature field)"
+        )
+
+    problems: list[Problem] = []
+    notes: list[str] = []
+    signature = signatures[0]
+    try:
+        embedded_cert = x509.load_der_x509_certificate(signature.signer_cert.dump())
+        signed_at = signature.self_reported_timestamp
+    except (PdfError, SignatureValidationError, ValueError, KeyError, AttributeError) as exc:
+        return _fail(
+            pdf_path, kind, "damaged", f"the signature of {pdf_path.name} is unreadable ({exc})"
+        )
+    signer_fp = cert_fingerprint(embedded_cert)
+    signer_subject = embedded_cert.subject.rfc4514_string()
+
+    manifest: dict[str, str] | None = None
+    try:
+        manifest = load_manifest(manifest_path, kind)
+    except ManifestError as exc:
+        problems.append(Problem(f"manifest_{exc.kind}", str(exc)))
+
+    trust = TRUST_CONFIGURED
+    if pinned is None:
+        trust = TRUST_MANIFEST_ONLY
+        notes.append(
+            "trust was pinned only to the manifest beside the file: anyone able to replace "
+            "both could forge them; pass --config or --cert to check against your certificate"
+        )
+        if manifest is not None and manifest["signer_fingerprint"] == signer_fp:
+            pinned = embedded_cert
+        elif manifest is not None:
+            problems.append(
+                Problem(
+                    "wrong_signer",
+                    f"the PDF was signed by certificate {signer_fp[:16]}…, but the manifest names "
+                    f"{manifest['signer_fingerprint'][:16]}…",
+                )
+            )
+    expected_fp = cert_fingerprint(pinned) if pinned is not None else None
+    if expected_fp is not None and expected_fp != signer_fp:
+        problems.append(
+            Problem(
+                "wrong_signer",
+                f"signed by another key: certificate {signer_fp[:16]}… "
+                f"({signer_subject}) is not the expected {expected_fp[:16]}…",
+            )
+        )
+
+    def result() -> VerificationResult:
+        return VerificationResult(
+            path=pdf_path,
+            kind=kind,
+            problems=tuple(problems),
+            notes=tuple(notes),
+            trust=trust,
+            signer_fingerprint=signer_fp,
+            signer_subject=signer_subject,
+            signed_at=signed_at,
+            manifest=manifest,
+        )
+
+    # Integrity, coverage and DocMDP, and the chain to the pinned certificate.
+    anchor = asn1_x509.Certificate.load((pinned or embedded_cert).public_bytes(Encoding.DER))
+    context = ValidationContext(
+        trust_roots=[anchor], moment=now, allow_fetching=False, revocation_mode="soft-fail"
+    )
+    usage = KeyUsageConstraints(
+        key_usage={"digital_signature", "non_repudiation"}, match_all_key_usages=False
+    )
+    try:
+        status = validate_pdf_signature(signature, context, key_usage_settings=usage)
+    except (PdfError, SignatureValidationError, ValueError, KeyError, TypeError) as exc:
+        problems.insert(0, Problem("damaged", f"the signature cannot be validated ({exc})"))
+        return result()
+    if not status.intact:
+        problems.insert(
+            0,
+            Problem(
+                "digest_mismatch",
+                "the signed content was altered after signing (digest mismatch): at least one "
+                "byte of the file differs from what was signed",
+            ),
+        )
+    elif not status.valid:
+        problems.insert(
+            0,
+            Problem(
+                "bad_signature",
+                "the signature value does not match the signed content (corrupted signature)",
+            ),
+        )
+    if len(signatures) > 1:
+        problems.append(
+            Problem(
+                "extra_signature",
+                f"{len(signatures) - 1} more signature(s) were added after the certification",
+            )
+        )
+    if status.coverage != SignatureCoverageLevel.ENTIRE_FILE:
+        signed_end = max(int(s) + int(n) for _, _, s, n in _BYTE_RANGE.findall(data))
+        problems.append(
+            Problem(
+                "incremental_update",
+                f"{len(data) - signed_end} bytes were appended after the signed revision (an "
+                "incremental update): the document may have been changed after signing",
+            )
+        )
+    elif status.docmdp_ok is False:
+        problems.append(
+            Problem(
+                "docmdp",
+                "the document was modified in a way its certification does not permit (DocMDP)",
+            )
+        )
+    expiry = _expiry_problems(embedded_cert, signed_at, now, kind.label)
+    problems += expiry
+    if (
+        status.intact
+        and status.valid
+        and not status.trusted
+        and not expiry
+        and (expected_fp in (None, signer_fp))
+    ):
+        problems.append(
+            Problem(
+                "untrusted",
+                f"the signer certificate failed validation "
+                f"({getattr(status.trust_problem_indic, 'name', 'unknown reason')})",
+            )
+        )
+
+    if manifest is not None:
+        actual = sha256_hex(data)
+        if pinned is not None and not check_manifest_signature(manifest, pinned):
+            problems.append(
+                Problem(
+                    "manifest_signature",
+                    f"the manifest {manifest_path.name} is not validly signed by the expected "
+                    "certificate (edited or forged)",
+                )
+            )
+        if manifest["signed_pdf_sha256"] != actual:
+            problems.append(
+                Problem(
+                    "manifest_mismatch",
+                    f"the file does not match its manifest: SHA-256 {actual[:16]}… is not the "
+                    f"{kind.issued_as} {manifest['signed_pdf_sha256'][:16]}…",
+                )
+            )
+    return result()
