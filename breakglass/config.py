@@ -17,7 +17,7 @@ import tomllib
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 from uuid import UUID
 
 from pydantic import (
@@ -45,6 +45,7 @@ __all__ = [
     "Custodian",
     "Settings",
     "load_settings",
+    "secret_fields",
 ]
 
 GLOBAL_ADMIN = "62e90394-69f5-4237-9190-012177145e10"
@@ -102,6 +103,20 @@ def _real_secret(value: SecretStr | None) -> SecretStr | None:
     if value is not None and _PLACEHOLDER.search(value.get_secret_value()):
         raise ValueError("is a placeholder, not a real secret")
     return value
+
+
+def secret_fields(model: type[BaseModel]) -> tuple[str, ...]:
+    """The fields of ``model`` typed ``SecretStr`` (optional or not), in declaration order.
+
+    THE list of a settings type's secrets: placeholder refusal, the world-readable-file
+    refusal and the notification error scrubber all derive theirs from it, so a new secret
+    field cannot be forgotten by one of them.
+    """
+
+    def holds_secret(annotation: Any) -> bool:
+        return annotation is SecretStr or any(holds_secret(a) for a in get_args(annotation))
+
+    return tuple(name for name, info in model.model_fields.items() if holds_secret(info.annotation))
 
 
 def _guid(value: str) -> str:
@@ -277,7 +292,10 @@ class ChannelSettings(_Strict):
     ca_bundle: Path | None = None
     timeout_seconds: float = Field(10, gt=0, le=120)
 
-    _no_placeholder = field_validator("password", "url", "hmac_secret")(lambda v: _real_secret(v))
+    # Every SecretStr field (``secret_fields``), not a list that a new field could miss.
+    _no_placeholder = field_validator("*")(
+        lambda v: _real_secret(v) if isinstance(v, SecretStr) else v
+    )
 
     @model_validator(mode="after")
     def _complete(self) -> ChannelSettings:
@@ -421,7 +439,7 @@ def _secrets_in_file(raw: dict[str, Any]) -> list[str]:
         if isinstance(channel, dict):
             found += [
                 f"notifications.channels.{i}.{n}"
-                for n in ("password", "url", "hmac_secret")
+                for n in secret_fields(ChannelSettings)
                 if channel.get(n) and (n != "url" or channel.get("kind") != "smtp")
             ]
     return found

@@ -1,33 +1,43 @@
 """Notifications (DESIGN §10): a transactional outbox, a dispatcher and four channels.
 
-An event and its notifications commit together (``enqueue``, with ``channels_for`` to
-route by event type); ``dispatch_once`` / ``run_dispatcher`` deliver each entry to each
-channel at least once, with retries and backoff, and record the outcome per channel.
-Channels: SMTP (STARTTLS), Microsoft Teams and Slack incoming webhooks, and a generic
-JSON webhook signed with HMAC-SHA256 (``verify_webhook_signature`` for receivers).
-Bodies come from ``templates/notify/``.
+One way in: ``publish(session, settings, event_type=…, …)`` queues an event in the
+caller's transaction, routed by ``channels_for`` (the one routing rule), so the event and
+its notifications commit together. ``dispatch_once`` / ``run_dispatcher`` deliver each
+entry to each channel at least once, with retries and backoff, and record the outcome per
+channel; they take a session factory (``store.session_factory``) from their caller and never open
+the database. Channels: SMTP (STARTTLS), Microsoft Teams and Slack incoming webhooks, and
+a generic JSON webhook signed with HMAC-SHA256 (``verify_webhook_signature`` for
+receivers). Bodies come from ``templates/notify/``. Errors are scrubbed of every secret
+field of the channel settings (``CHANNEL_SECRET_FIELDS``, derived from the settings type).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from breakglass._lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from breakglass.notify._dispatcher import (
+        BACKOFF_BASE,
+        BACKOFF_CAP,
+        DeliveryOutcome,
+        DispatchResult,
+        SessionFactory,
+        backoff_delay,
+        default_lease,
+        dispatch_once,
+        run_dispatcher,
+    )
     from breakglass.notify._message import (
         DELIVERY_HEADER,
         IDEMPOTENCY_HEADER,
         DeliveryError,
         Notification,
     )
-    from breakglass.notify.dispatcher import (
-        DeliveryOutcome,
-        DispatchResult,
-        backoff_delay,
-        dispatch_once,
-        run_dispatcher,
-    )
-    from breakglass.notify.outbox import channels_for, enqueue
-    from breakglass.notify.signature import (
+    from breakglass.notify._outbox import ESCALATION_EVENT, channels_for, publish
+    from breakglass.notify._scrub import CHANNEL_SECRET_FIELDS, channel_secrets, scrub
+    from breakglass.notify._signature import (
         SIGNATURE_HEADER,
         TIMESTAMP_HEADER,
         sign_webhook,
@@ -35,7 +45,11 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "BACKOFF_BASE",
+    "BACKOFF_CAP",
+    "CHANNEL_SECRET_FIELDS",
     "DELIVERY_HEADER",
+    "ESCALATION_EVENT",
     "IDEMPOTENCY_HEADER",
     "SIGNATURE_HEADER",
     "TIMESTAMP_HEADER",
@@ -43,40 +57,45 @@ __all__ = [
     "DeliveryOutcome",
     "DispatchResult",
     "Notification",
+    "SessionFactory",
     "backoff_delay",
+    "channel_secrets",
     "channels_for",
+    "default_lease",
     "dispatch_once",
-    "enqueue",
+    "publish",
     "run_dispatcher",
+    "scrub",
     "sign_webhook",
     "verify_webhook_signature",
 ]
 
-# Submodules load on first use (PEP 562): code that only enqueues (the sign-in watcher,
+# Submodules load on first use (PEP 562): code that only publishes (the sign-in watcher,
 # reviews) must not pay for httpx, smtplib and Jinja2.
 _LAZY = {
+    "BACKOFF_BASE": "breakglass.notify._dispatcher",
+    "BACKOFF_CAP": "breakglass.notify._dispatcher",
+    "DeliveryOutcome": "breakglass.notify._dispatcher",
+    "DispatchResult": "breakglass.notify._dispatcher",
+    "SessionFactory": "breakglass.notify._dispatcher",
+    "backoff_delay": "breakglass.notify._dispatcher",
+    "default_lease": "breakglass.notify._dispatcher",
+    "dispatch_once": "breakglass.notify._dispatcher",
+    "run_dispatcher": "breakglass.notify._dispatcher",
     "DELIVERY_HEADER": "breakglass.notify._message",
     "DeliveryError": "breakglass.notify._message",
-    "DeliveryOutcome": "breakglass.notify.dispatcher",
-    "DispatchResult": "breakglass.notify.dispatcher",
     "IDEMPOTENCY_HEADER": "breakglass.notify._message",
     "Notification": "breakglass.notify._message",
-    "SIGNATURE_HEADER": "breakglass.notify.signature",
-    "TIMESTAMP_HEADER": "breakglass.notify.signature",
-    "backoff_delay": "breakglass.notify.dispatcher",
-    "channels_for": "breakglass.notify.outbox",
-    "dispatch_once": "breakglass.notify.dispatcher",
-    "enqueue": "breakglass.notify.outbox",
-    "run_dispatcher": "breakglass.notify.dispatcher",
-    "sign_webhook": "breakglass.notify.signature",
-    "verify_webhook_signature": "breakglass.notify.signature",
+    "ESCALATION_EVENT": "breakglass.notify._outbox",
+    "channels_for": "breakglass.notify._outbox",
+    "publish": "breakglass.notify._outbox",
+    "CHANNEL_SECRET_FIELDS": "breakglass.notify._scrub",
+    "channel_secrets": "breakglass.notify._scrub",
+    "scrub": "breakglass.notify._scrub",
+    "SIGNATURE_HEADER": "breakglass.notify._signature",
+    "TIMESTAMP_HEADER": "breakglass.notify._signature",
+    "sign_webhook": "breakglass.notify._signature",
+    "verify_webhook_signature": "breakglass.notify._signature",
 }
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(module), name)
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__)

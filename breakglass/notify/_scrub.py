@@ -1,8 +1,13 @@
 """Remove secrets from error text before it reaches the database, a log or an exception.
 
+Which settings are secret is not listed here: ``CHANNEL_SECRET_FIELDS`` is every
+``SecretStr`` field of ``ChannelSettings`` (``breakglass.config.secret_fields``), so a
+secret field added to the settings is scrubbed without anyone remembering to.
+
 Webhook URLs carry their token in the path or query (Slack ``/services/T…/B…/xyz``,
 Teams ``…/webhookb2/…``, Power Automate ``?sig=…``), so every URL is cut to its scheme and
-host, and the channel's configured secrets are removed wherever they appear verbatim.
+host, and the channel's configured secrets are removed wherever they appear verbatim
+(a secret that is a URL also by its path, query and their parts).
 """
 
 from __future__ import annotations
@@ -10,9 +15,14 @@ from __future__ import annotations
 import re
 from urllib.parse import quote, urlsplit
 
-from breakglass.config import ChannelSettings
+from pydantic import SecretStr
 
-__all__ = ["channel_secrets", "scrub"]
+from breakglass.config import ChannelSettings, secret_fields
+
+__all__ = ["CHANNEL_SECRET_FIELDS", "channel_secrets", "scrub"]
+
+#: The secret fields of a notification channel's settings, derived from its type.
+CHANNEL_SECRET_FIELDS: tuple[str, ...] = secret_fields(ChannelSettings)
 
 _URL = re.compile(r"""(?i)\b([a-z][a-z0-9+.-]*://)([^/\s'"<>?#]+)[^\s'"<>]*""")
 _REDACTED = "<redacted>"
@@ -21,15 +31,18 @@ _MIN_SECRET = 6
 
 
 def channel_secrets(channel: ChannelSettings) -> list[str]:
-    """Every secret the channel's settings hold, with the URL's path and query parts."""
+    """Every secret the channel's settings hold; for a URL, also its path and query parts."""
     found: list[str] = []
-    for value in (channel.url, channel.hmac_secret, channel.password):
-        if value is not None:
-            found.append(value.get_secret_value())
-    if channel.url is not None:
-        parts = urlsplit(channel.url.get_secret_value())
-        found += [parts.path, parts.query]
-        found += [p for p in re.split(r"[/?&=]", parts.path + "&" + parts.query) if p]
+    for name in CHANNEL_SECRET_FIELDS:
+        value = getattr(channel, name)
+        if not isinstance(value, SecretStr):
+            continue
+        secret = value.get_secret_value()
+        found.append(secret)
+        if "://" in secret:
+            parts = urlsplit(secret)
+            found += [parts.path, parts.query]
+            found += [p for p in re.split(r"[/?&=]", parts.path + "&" + parts.query) if p]
     return [s for s in found if len(s) >= _MIN_SECRET]
 
 

@@ -4,7 +4,7 @@
   shape both Teams Workflows ("When a Teams webhook request is received") and the older
   Office 365 connector incoming webhooks accept.
 * Slack: an incoming-webhook message ``{"text": fallback, "blocks": [...]}``.
-* Generic: a JSON document with the event, signed as ``breakglass.notify.signature``
+* Generic: a JSON document with the event, signed as ``breakglass.notify._signature``
   describes (HMAC-SHA256 over ``timestamp + "." + body``).
 
 Every request carries ``X-Breakglass-Delivery`` and ``Idempotency-Key`` (``<outbox_id>:
@@ -30,7 +30,7 @@ from breakglass.notify._message import (
     DeliveryError,
     Notification,
 )
-from breakglass.notify.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign_webhook
+from breakglass.notify._signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign_webhook
 
 __all__ = ["send_json", "slack_payload", "teams_payload", "webhook_body"]
 

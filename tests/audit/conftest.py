@@ -9,68 +9,55 @@ from typing import Any
 import pytest
 import tomli_w
 from sqlalchemy import Engine, text
-from sqlalchemy.orm import Session, sessionmaker
 
 from breakglass.audit import append
 from breakglass.config import Settings, settings_from_dict
-from breakglass.store.engine import make_engine, make_sessionmaker
-
-TENANT = "3f2504e0-4f89-41d3-9a0c-0305e82c3301"
-
-
-def config_dict(db_url: str) -> dict[str, Any]:
-    return {
-        "tenant": {"id": TENANT, "name": "Contoso Ltd"},
-        "credential": {"kind": "azure_cli"},
-        "store": {"url": db_url},
-        "audit": {
-            "checkpoint_dir": "exported-checkpoints",
-            "checkpoint_key_path": "keys/audit-checkpoint.key.pem",
-        },
-    }
+from breakglass.store import Store
+from tests.support.settings import AUDIT_TENANT as TENANT
+from tests.support.settings import audit_config
 
 
 @pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    eng = make_engine(db_url)
-    yield eng
-    eng.dispose()
+def store(db_url: str) -> Iterator[Store]:
+    with Store.open(db_url) as opened:
+        yield opened
 
 
 @pytest.fixture
-def sessions(engine: Engine) -> sessionmaker[Session]:
-    return make_sessionmaker(engine)
+def engine(store: Store) -> Engine:
+    """The store's engine, for raw SQL as the application's own connection."""
+    return store.engine
 
 
 @pytest.fixture
 def config_file(tmp_path: Path, db_url: str) -> Path:
     path = tmp_path / "breakglass.toml"
-    path.write_text(tomli_w.dumps(config_dict(db_url)))
+    path.write_text(tomli_w.dumps(audit_config(db_url)))
     path.chmod(0o600)
     return path
 
 
 @pytest.fixture
 def settings(config_file: Path, db_url: str) -> Settings:
-    return settings_from_dict(config_dict(db_url), config_path=config_file, env=False)
+    return settings_from_dict(audit_config(db_url), config_path=config_file, env=False)
 
 
 @pytest.fixture
 def keyed(settings: Settings) -> Settings:
     """Settings whose checkpoint key exists."""
-    from breakglass.auditlog import init_checkpoint_key
+    from breakglass.audit import init_checkpoint_key
 
     init_checkpoint_key(settings)
     return settings
 
 
 @pytest.fixture
-def fill(sessions: sessionmaker[Session]) -> Callable[[int], None]:
+def fill(store: Store) -> Callable[[int], None]:
     """Append ``n`` entries, each in its own transaction."""
 
     def add(n: int) -> None:
         for _ in range(n):
-            with sessions.begin() as session:
+            with store.transaction() as session:
                 count = session.execute(text("SELECT count(*) FROM audit_log")).scalar_one()
                 append(
                     session,
@@ -115,7 +102,8 @@ class Dba:
         """Edit entry ``seq``'s payload and recompute every later hash, as an attacker would."""
         import json
 
-        from breakglass.audit import GENESIS, canonical_json, chain_hash
+        from breakglass._canonical import canonical_json
+        from breakglass.audit import GENESIS, chain_hash
 
         prev = GENESIS
         for row in self.rows():
@@ -123,7 +111,7 @@ class Dba:
             if row.seq == seq:
                 data = json.loads(payload)
                 edit(data)
-                payload = canonical_json(data)
+                payload = canonical_json(data).decode("utf-8")
             if row.seq >= seq:
                 new_hash = chain_hash(prev, payload)
                 self.execute(

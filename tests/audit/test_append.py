@@ -4,23 +4,22 @@ from __future__ import annotations
 
 import itertools
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import DBAPIError
 
-from breakglass.audit import GENESIS, append, chain_hash
-from breakglass.auditlog import verify_log
-from breakglass.store.engine import make_engine, make_sessionmaker
+from breakglass.audit import GENESIS, append, chain_hash, verify_log
+from breakglass.store import Store
 from breakglass.store.tables import AuditEntryRow
-from tests.audit.conftest import TENANT
+from tests.support.settings import AUDIT_TENANT as TENANT
 
 
-def test_entries_link_into_one_chain(sessions, fill) -> None:
+def test_entries_link_into_one_chain(store, fill) -> None:
     """Each entry's prev_hash is the previous entry_hash; the first links to GENESIS."""
     fill(3)
-    with sessions() as session:
+    with store.session() as session:
         rows = list(session.scalars(select(AuditEntryRow).order_by(AuditEntryRow.seq)))
     assert [r.seq for r in rows] == [1, 2, 3]
     assert rows[0].prev_hash == GENESIS
@@ -29,9 +28,46 @@ def test_entries_link_into_one_chain(sessions, fill) -> None:
     assert all(chain_hash(r.prev_hash, r.payload) == r.entry_hash for r in rows)
 
 
-def test_naive_datetime_is_refused(sessions) -> None:
+#: Entry hashes written by the chain code before the audit package existed (its own str
+#: canonical_json): stored chains must keep verifying, so these must never change.
+PINNED_HASHES = [
+    "3feda3d0c1ce75263f21505006a41315dc6d7806d396f8c12f76b5410b1c69ac",
+    "dd3271e7d3c44ad21ebf1f2138673f266be799eb245cbd0aa208c46c21f343dd",
+    "4b01553814c4eba8726e95de26bf64650b1370fd00705f833671b065daa19623",
+]
+
+
+def test_entry_hashes_are_unchanged_from_earlier_versions(store) -> None:
+    """Fixed entries (non-ASCII text, floats, nulls, a datetime, empty data) hash as they always did."""
+    at = datetime(2025, 3, 1, 2, 14, tzinfo=UTC)
+    entries = [
+        {"review_id": 42, "note": "täst ✓", "nested": {"b": [1, 2.5, None, True], "a": "x"}},
+        {"when": datetime(2025, 3, 1, 2, 15, tzinfo=UTC), "empty": {}},
+        {},
+    ]
+    for i, data in enumerate(entries):
+        with store.transaction() as session:
+            append(
+                session,
+                tenant_id=TENANT,
+                actor="alice@contoso.com",
+                action="review.submitted",
+                data=data,
+                at=at + timedelta(minutes=i),
+            )
+    with store.session() as session:
+        rows = list(session.scalars(select(AuditEntryRow).order_by(AuditEntryRow.seq)))
+    assert [r.entry_hash for r in rows] == PINNED_HASHES
+    assert rows[1].payload == (
+        '{"action":"review.submitted","actor":"alice@contoso.com",'
+        '"at":"2025-03-01T02:15:00+00:00","data":{"empty":{},"when":"2025-03-01 02:15:00+00:00"},'
+        f'"seq":2,"tenant_id":"{TENANT}"}}'
+    )
+
+
+def test_naive_datetime_is_refused(store) -> None:
     """An entry's time must be timezone-aware; a naive one is not guessed at."""
-    with sessions.begin() as session, pytest.raises(ValueError, match="aware"):
+    with store.transaction() as session, pytest.raises(ValueError, match="aware"):
         append(session, tenant_id=TENANT, actor="a", action="x", data={}, at=datetime(2025, 1, 1))
 
 
@@ -73,17 +109,14 @@ def test_concurrent_writers_keep_one_chain(db_url: str) -> None:
     start = threading.Barrier(writers)
 
     def write(n: int) -> None:
-        engine = make_engine(db_url)
-        sessions = make_sessionmaker(engine)
         try:
-            start.wait()
-            for i in range(per_writer):
-                with sessions.begin() as session:
-                    append(session, tenant_id=TENANT, actor=f"w{n}", action="t", data={"i": i})
+            with Store.open(db_url) as own:
+                start.wait(timeout=60)
+                for i in range(per_writer):
+                    with own.transaction() as session:
+                        append(session, tenant_id=TENANT, actor=f"w{n}", action="t", data={"i": i})
         except BaseException as exc:  # collected and re-raised in the main thread
             errors.append(exc)
-        finally:
-            engine.dispose()
 
     threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
     for t in threads:
@@ -91,10 +124,8 @@ def test_concurrent_writers_keep_one_chain(db_url: str) -> None:
     for t in threads:
         t.join(timeout=60)
     assert not errors, errors
-    engine = make_engine(db_url)
-    with make_sessionmaker(engine)() as session:
+    with Store.open(db_url) as store, store.session() as session:
         seqs = list(session.scalars(select(AuditEntryRow.seq).order_by(AuditEntryRow.seq)))
         report = verify_log(session, public_key=None)
-    engine.dispose()
     assert seqs == list(range(1, writers * per_writer + 1))
     assert report.ok, report.problems

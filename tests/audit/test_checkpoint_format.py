@@ -8,8 +8,12 @@ import hashlib
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from breakglass.auditlog import CheckpointFormatError, parse_checkpoint, sign_checkpoint
-from breakglass.auditlog._checkpoint import signature_problem
+from breakglass.audit import (
+    CheckpointFormatError,
+    parse_checkpoint,
+    sign_checkpoint,
+    signature_problem,
+)
 
 ORIGIN = "breakglass-audit/3f2504e0-4f89-41d3-9a0c-0305e82c3301"
 ROOT = hashlib.sha256(b"root").digest()

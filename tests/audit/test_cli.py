@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from breakglass.audit_commands import audit_app
+from breakglass.cli.audit import audit_app
 from breakglass.exitcodes import ExitCode
 
 runner = CliRunner()
@@ -95,7 +95,7 @@ def test_unmigrated_store_exits_2(tmp_path: Path) -> None:
     """A config whose database is not migrated exits 2 naming `breakglass db upgrade`."""
     import tomli_w
 
-    from tests.audit.conftest import config_dict
+    from tests.support.settings import audit_config as config_dict
 
     path = tmp_path / "other.toml"
     path.write_text(tomli_w.dumps(config_dict(f"sqlite:///{tmp_path / 'empty.db'}")))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from breakglass.auditlog import leaf_hash, merkle_root, merkle_roots, node_hash
+from breakglass.audit import leaf_hash, merkle_root, merkle_roots, node_hash
 
 # The 8 leaves and tree heads every RFC 6962 implementation tests against
 # (transparency-dev/merkle testonly, google/certificate-transparency).

@@ -9,8 +9,8 @@ import sys
 from datetime import timedelta
 
 from breakglass.notify import dispatch_once
-
-from .conftest import HMAC_SECRET, make_settings
+from breakglass.store import Store
+from tests.support.notify import HMAC_SECRET, make_settings
 
 
 def main() -> None:
@@ -23,7 +23,10 @@ def main() -> None:
         "timeout_seconds": 60,
     }
     settings = make_settings(db_url, [channel])
-    dispatch_once(settings, lease=timedelta(seconds=lease))
+    with Store.open(db_url) as store:  # as an entry point does
+        dispatch_once(
+            settings, session_factory=store.session_factory, lease=timedelta(seconds=lease)
+        )
 
 
 if __name__ == "__main__":

@@ -7,11 +7,8 @@ import email.policy
 import json
 from email.message import EmailMessage
 
-from sqlalchemy.orm import Session, sessionmaker
-
-from breakglass.notify import dispatch_once, verify_webhook_signature
-
-from .conftest import (
+from breakglass.notify import SessionFactory, dispatch_once, verify_webhook_signature
+from tests.support.notify import (
     HMAC_SECRET,
     Certs,
     Receiver,
@@ -32,7 +29,7 @@ def _parse(raw: bytes) -> EmailMessage:
 
 def test_all_four_channels_deliver(
     db_url: str,
-    sessions: sessionmaker[Session],
+    sessions: SessionFactory,
     smtp_server: SmtpServer,
     certs: Certs,
     receiver: Receiver,
@@ -52,13 +49,14 @@ def test_all_four_channels_deliver(
     result = dispatch_once(settings, session_factory=sessions)
 
     assert result.ok and len(result.sent) == 4
-    assert [(d.channel, d.status, d.attempts) for d in deliveries(sessions)] == [
+    rows = deliveries(sessions)
+    assert [(d.channel, d.status, d.attempts) for d in rows] == [
         ("mail", "sent", 0),
         ("teams", "sent", 0),
         ("slack", "sent", 0),
         ("generic", "sent", 0),
     ]
-    assert all(d.sent_at is not None and d.last_error is None for d in deliveries(sessions))
+    assert len(rows) == 4 and all(d.sent_at is not None and d.last_error is None for d in rows)
 
     # SMTP: logged in after STARTTLS, multipart text + HTML, delivery header.
     assert smtp_server.logins == ["alerts"]
@@ -103,7 +101,7 @@ def test_all_four_channels_deliver(
 
 def test_smtp_refuses_credentials_without_starttls(
     db_url: str,
-    sessions: sessionmaker[Session],
+    sessions: SessionFactory,
     smtp_server: SmtpServer,
     certs: Certs,
 ) -> None:
@@ -121,7 +119,7 @@ def test_smtp_refuses_credentials_without_starttls(
 
 def test_smtp_verifies_the_server_certificate(
     db_url: str,
-    sessions: sessionmaker[Session],
+    sessions: SessionFactory,
     smtp_server: SmtpServer,
     certs: Certs,
 ) -> None:
@@ -138,7 +136,7 @@ def test_smtp_verifies_the_server_certificate(
 
 def test_smtp_wrong_password_is_a_likely_config_error(
     db_url: str,
-    sessions: sessionmaker[Session],
+    sessions: SessionFactory,
     smtp_server: SmtpServer,
     certs: Certs,
 ) -> None:
@@ -155,7 +153,7 @@ def test_smtp_wrong_password_is_a_likely_config_error(
 
 
 def test_https_webhook_verifies_against_the_channel_ca_bundle(
-    db_url: str, sessions: sessionmaker[Session], tls_receiver: Receiver, certs: Certs
+    db_url: str, sessions: SessionFactory, tls_receiver: Receiver, certs: Certs
 ) -> None:
     """An HTTPS hook signed by a private CA works with ca_bundle and fails without it."""
     settings = make_settings(

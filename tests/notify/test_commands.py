@@ -10,13 +10,21 @@ from typing import Any
 import pytest
 import structlog
 import tomli_w
-from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
+from breakglass.cli.notify import notify_app
 from breakglass.logs import configure_logging
-from breakglass.notify.commands import notify_app
-
-from .conftest import HMAC_SECRET, TENANT, URL_TOKEN, Receiver, hook_channel, make_settings, queue
+from breakglass.notify import SessionFactory
+from tests.support.notify import (
+    HMAC_SECRET,
+    TENANT,
+    URL_TOKEN,
+    Receiver,
+    deliveries,
+    hook_channel,
+    make_settings,
+    queue,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -84,7 +92,7 @@ def test_notify_test_one_channel_as_json(db_url: str, tmp_path: Path, receiver: 
 
 
 def test_dispatch_once_delivers_the_queue(
-    db_url: str, tmp_path: Path, sessions: sessionmaker[Session], receiver: Receiver
+    db_url: str, tmp_path: Path, sessions: SessionFactory, receiver: Receiver
 ) -> None:
     """`notify dispatch --once` delivers what is due and exits 0 when all went out."""
     channels = [hook_channel(receiver, "hook", "webhook")]
@@ -96,3 +104,24 @@ def test_dispatch_once_delivers_the_queue(
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("hook: sent")
     assert len(receiver.to("hook")) == 1
+
+
+def test_notify_test_delivers_only_its_own_message(
+    db_url: str, tmp_path: Path, sessions: SessionFactory, receiver: Receiver
+) -> None:
+    """`notify test` sends its test message only; notifications already queued stay pending."""
+    channels = [hook_channel(receiver, "hook", "webhook")]
+    config = _config(tmp_path, db_url, channels)
+    queued = queue(sessions, make_settings(db_url, channels))
+
+    result = CliRunner().invoke(notify_app, ["test", "--config", str(config), "--json"])
+
+    assert result.exit_code == 0, result.output
+    (outcome,) = json.loads(result.stdout)
+    assert outcome["outbox_id"] != queued and outcome["status"] == "sent"
+    (sent,) = receiver.to("hook")
+    assert sent.json()["event_type"] == "test"
+    assert [(d.outbox_id, d.status) for d in deliveries(sessions)] == [
+        (queued, "pending"),
+        (outcome["outbox_id"], "sent"),
+    ]

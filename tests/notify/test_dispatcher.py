@@ -8,19 +8,21 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import update
-from sqlalchemy.orm import Session, sessionmaker
 from structlog.testing import capture_logs
 
-from breakglass.config import NotificationSettings
-from breakglass.notify import backoff_delay, channels_for, dispatch_once, enqueue
-from breakglass.notify.dispatcher import BACKOFF_CAP
-from breakglass.store.engine import make_engine, make_sessionmaker
+from breakglass.notify import (
+    BACKOFF_CAP,
+    SessionFactory,
+    backoff_delay,
+    channels_for,
+    dispatch_once,
+    publish,
+)
+from breakglass.store import Store
 from breakglass.store.tables import DeliveryRow, OutboxRow
-
-from .conftest import (
+from tests.support.notify import (
     HMAC_SECRET,
     SMTP_PASSWORD,
-    TENANT,
     URL_TOKEN,
     Certs,
     Receiver,
@@ -37,7 +39,7 @@ T0 = datetime(2025, 3, 1, 2, 15, tzinfo=UTC)
 
 
 def test_failing_channel_retries_with_backoff_then_dies(
-    db_url: str, sessions: sessionmaker[Session], receiver: Receiver
+    db_url: str, sessions: SessionFactory, receiver: Receiver
 ) -> None:
     """A 500-ing channel backs off and ends dead; the healthy one gets each message once."""
     receiver.status["broken"] = 500
@@ -96,7 +98,7 @@ def test_failing_channel_retries_with_backoff_then_dies(
 
 
 def test_refused_connection_does_not_block_other_channels(
-    db_url: str, sessions: sessionmaker[Session], receiver: Receiver
+    db_url: str, sessions: SessionFactory, receiver: Receiver
 ) -> None:
     """A channel nobody listens on fails fast, is skipped for the pass, and others get all."""
     down = {
@@ -121,7 +123,7 @@ def test_refused_connection_does_not_block_other_channels(
 
 def test_no_secret_in_errors_logs_or_results(
     db_url: str,
-    sessions: sessionmaker[Session],
+    sessions: SessionFactory,
     receiver: Receiver,
     smtp_server: SmtpServer,
     certs: Certs,
@@ -161,7 +163,7 @@ def test_no_secret_in_errors_logs_or_results(
 
 
 def test_unconfigured_channel_is_retried_not_lost(
-    db_url: str, sessions: sessionmaker[Session], receiver: Receiver
+    db_url: str, sessions: SessionFactory, receiver: Receiver
 ) -> None:
     """A delivery for a channel removed from the config fails visibly and stays queued."""
     settings = make_settings(db_url, [hook_channel(receiver, "good", "slack")])
@@ -175,7 +177,7 @@ def test_unconfigured_channel_is_retried_not_lost(
 
 
 def test_template_problem_still_delivers_with_fallback(
-    db_url: str, sessions: sessionmaker[Session], receiver: Receiver
+    db_url: str, sessions: SessionFactory, receiver: Receiver
 ) -> None:
     """An event without a template is sent as subject + JSON, and the problem is recorded."""
     settings = make_settings(db_url, [hook_channel(receiver, "generic", "webhook")])
@@ -192,7 +194,7 @@ def test_template_problem_still_delivers_with_fallback(
 
 
 def test_live_claim_is_respected_and_expired_claim_taken_over(
-    db_url: str, sessions: sessionmaker[Session], receiver: Receiver
+    db_url: str, sessions: SessionFactory, receiver: Receiver
 ) -> None:
     """A delivery another dispatcher holds is left alone until its claim expires."""
     settings = make_settings(db_url, [hook_channel(receiver, "good", "slack")])
@@ -213,8 +215,26 @@ def test_live_claim_is_respected_and_expired_claim_taken_over(
     assert len(receiver.requests) == 1
 
 
+def test_outbox_ids_restrict_the_pass_to_those_entries(
+    db_url: str, sessions: SessionFactory, receiver: Receiver
+) -> None:
+    """dispatch_once(outbox_ids=[b]) sends entry b only; entry a stays pending for later."""
+    settings = make_settings(db_url, [hook_channel(receiver, "hook", "slack")])
+    first = queue(sessions, settings, key="signin:a", now=T0)
+    second = queue(sessions, settings, key="signin:b", now=T0)
+
+    result = dispatch_once(settings, now=T0, session_factory=sessions, outbox_ids=[second])
+
+    assert [(o.outbox_id, o.status) for o in result.outcomes] == [(second, "sent")]
+    assert [(d.outbox_id, d.status) for d in deliveries(sessions)] == [
+        (first, "pending"),
+        (second, "sent"),
+    ]
+    assert receiver.unique("hook") == {f"{second}:hook"}
+
+
 def test_concurrent_dispatchers_send_each_delivery_once(
-    db_url: str, sessions: sessionmaker[Session], receiver: Receiver
+    db_url: str, sessions: SessionFactory, receiver: Receiver
 ) -> None:
     """Four dispatchers racing over 30 deliveries send every one exactly once."""
     settings = make_settings(
@@ -225,13 +245,11 @@ def test_concurrent_dispatchers_send_each_delivery_once(
     errors: list[BaseException] = []
 
     def run() -> None:
-        engine = make_engine(db_url)
         try:
-            dispatch_once(settings, session_factory=make_sessionmaker(engine))
+            with Store.open(db_url) as own:
+                dispatch_once(settings, session_factory=own.session_factory)
         except BaseException as exc:  # reported below
             errors.append(exc)
-        finally:
-            engine.dispose()
 
     threads = [threading.Thread(target=run) for _ in range(4)]
     for t in threads:
@@ -245,12 +263,11 @@ def test_concurrent_dispatchers_send_each_delivery_once(
     assert {d.status for d in deliveries(sessions)} == {"sent"}
 
 
-def test_enqueue_is_idempotent_and_routes_by_event(
-    db_url: str, sessions: sessionmaker[Session]
-) -> None:
+def test_publish_is_idempotent_and_routes_by_event(db_url: str, sessions: SessionFactory) -> None:
     """The same dedupe key makes one outbox entry; channels_for honours events and escalation."""
-    notifications = NotificationSettings(
-        channels=[
+    settings = make_settings(
+        db_url,
+        [
             {
                 "name": "mail",
                 "kind": "smtp",
@@ -274,25 +291,40 @@ def test_enqueue_is_idempotent_and_routes_by_event(
         ],
         escalation_channels=["pager"],
     )
+    notifications = settings.notifications
     assert channels_for(notifications, "signin") == ["mail", "chat"]
     assert channels_for(notifications, "monitor_blind") == ["chat", "pager"]
     assert channels_for(notifications, "review_overdue") == ["chat", "pager"]
+    assert channels_for(notifications, "review_reminder") == ["chat"]
 
     with sessions() as session, session.begin():
         for _ in range(2):
-            enqueue(
+            publish(
                 session,
-                tenant_id=TENANT,
+                settings,
                 event_type="signin",
                 severity="critical",
                 subject="s",
                 payload={},
                 dedupe_key="k",
-                channels=["mail", "chat"],
+                now=T0,
             )
     with sessions() as session:
         assert session.query(OutboxRow).count() == 1
-        assert session.query(DeliveryRow).count() == 2
+        assert sorted(d.channel for d in session.query(DeliveryRow)) == ["chat", "mail"]
+
+
+def test_escalation_without_escalation_channels_goes_everywhere(db_url: str) -> None:
+    """With no escalation_channels, an overdue review goes to every channel, whatever its events."""
+    settings = make_settings(
+        db_url,
+        [
+            {"name": "a", "kind": "slack", "url": "https://h.example/aaaaaa", "events": ["x"]},
+            {"name": "b", "kind": "slack", "url": "https://h.example/bbbbbb", "events": ["y"]},
+        ],
+    )
+    assert channels_for(settings.notifications, "review_overdue") == ["a", "b"]
+    assert channels_for(settings.notifications, "signin") == []
 
 
 def test_backoff_doubles_with_jitter_up_to_the_cap() -> None:
@@ -306,8 +338,19 @@ def test_backoff_doubles_with_jitter_up_to_the_cap() -> None:
     assert backoff_delay(1, rng=rng, retry_after=10**6) == BACKOFF_CAP
 
 
-def test_naive_now_is_refused(db_url: str) -> None:
-    """The dispatcher only works with aware UTC datetimes."""
+def test_naive_now_is_refused(db_url: str, sessions: SessionFactory) -> None:
+    """The dispatcher and publish only work with aware UTC datetimes."""
     settings = make_settings(db_url, [])
     with pytest.raises(ValueError, match="timezone-aware"):
-        dispatch_once(settings, now=datetime(2025, 1, 1))
+        dispatch_once(settings, now=datetime(2025, 1, 1), session_factory=sessions)
+    with sessions() as session, pytest.raises(ValueError, match="timezone-aware"):
+        publish(
+            session,
+            settings,
+            event_type="signin",
+            severity="critical",
+            subject="s",
+            payload={},
+            dedupe_key="naive",
+            now=datetime(2025, 1, 1),
+        )

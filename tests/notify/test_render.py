@@ -10,8 +10,7 @@ import pytest
 
 from breakglass.notify import _render
 from breakglass.notify._render import render_body
-
-from .conftest import SIGNIN_PAYLOAD
+from tests.support.notify import SIGNIN_PAYLOAD
 
 CREATED = datetime(2025, 3, 1, 2, 15, tzinfo=UTC)
 

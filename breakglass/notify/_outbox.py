@@ -1,24 +1,26 @@
 """The transactional outbox (DESIGN §10): an event and its notifications commit together.
 
-``enqueue`` is called inside the transaction that records the event (a new sign-in, an
-opened review, an escalation); the dispatcher delivers later, per channel, with retries.
-``channels_for`` says which configured channels an event type goes to.
+``publish`` is THE way to notify: called inside the transaction that records the event
+(a new sign-in, an opened review, an escalation), it routes the event with
+``channels_for`` and queues one delivery per channel; the dispatcher delivers later, per
+channel, with retries.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from breakglass.config import NotificationSettings
+from breakglass.config import NotificationSettings, Settings
 from breakglass.store.tables import DeliveryRow, OutboxRow
 
-__all__ = ["ESCALATION_EVENT", "channels_for", "enqueue"]
+__all__ = ["ESCALATION_EVENT", "channels_for", "enqueue", "publish"]
 
+#: The event type of an overdue-review escalation (routed to the escalation contacts too).
 ESCALATION_EVENT = "review_overdue"
 
 
@@ -35,6 +37,37 @@ def channels_for(notifications: NotificationSettings, event_type: str) -> list[s
     return [c.name for c in notifications.channels if c.name in chosen]
 
 
+def publish(
+    session: Session,
+    settings: Settings,
+    *,
+    event_type: str,
+    severity: str,
+    subject: str,
+    payload: dict[str, Any],
+    dedupe_key: str,
+    now: datetime,
+    channels: list[str] | None = None,
+) -> OutboxRow:
+    """Queue one event for its channels in the caller's transaction; idempotent on ``dedupe_key``.
+
+    ``channels`` defaults to ``channels_for(settings.notifications, event_type)``; pass a
+    list only to address named channels (``breakglass notify test --channel``). Nothing is
+    sent until the dispatcher runs; the entry commits (or rolls back) with the event.
+    """
+    return enqueue(
+        session,
+        tenant_id=settings.tenant.id,
+        event_type=event_type,
+        severity=severity,
+        subject=subject,
+        payload=payload,
+        dedupe_key=dedupe_key,
+        channels=channels_for(settings.notifications, event_type) if channels is None else channels,
+        now=now,
+    )
+
+
 def enqueue(
     session: Session,
     *,
@@ -45,12 +78,11 @@ def enqueue(
     payload: dict[str, Any],
     dedupe_key: str,
     channels: list[str],
-    now: datetime | None = None,
+    now: datetime,
 ) -> OutboxRow:
-    """Record an event to notify ``channels`` about; idempotent on ``dedupe_key``.
-
-    Call it in the event's own transaction; nothing is sent until the dispatcher runs.
-    """
+    """The outbox row for ``dedupe_key``: the existing one, or a new one with its deliveries."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware (UTC)")
     existing = session.scalars(
         select(OutboxRow).where(
             OutboxRow.tenant_id == tenant_id, OutboxRow.dedupe_key == dedupe_key
@@ -58,10 +90,9 @@ def enqueue(
     ).first()
     if existing is not None:
         return existing
-    moment = now or datetime.now(UTC)
     row = OutboxRow(
         tenant_id=tenant_id,
-        created_at=moment,
+        created_at=now,
         event_type=event_type,
         severity=severity,
         subject=subject,
@@ -86,7 +117,7 @@ def enqueue(
                 channel=channel,
                 status="pending",
                 attempts=0,
-                next_attempt_at=moment,
+                next_attempt_at=now,
             )
         )
     session.flush()

@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from breakglass.auditlog._checkpoint import origin_for, sign_checkpoint
-from breakglass.auditlog._keys import load_checkpoint_signing_key
-from breakglass.auditlog._merkle import merkle_root
-from breakglass.auditlog._verify import verify_with_leaves
+from breakglass.audit._checkpoint import origin_for, sign_checkpoint
+from breakglass.audit._keys import load_checkpoint_signing_key
+from breakglass.audit._merkle import merkle_root
+from breakglass.audit._verify import verify_with_leaves
 from breakglass.errors import SigningError
 from breakglass.store.tables import AuditCheckpointRow
 
@@ -33,7 +33,7 @@ def exported_checkpoints(settings: Settings) -> list[Path]:
     return sorted(folder.glob("checkpoint-*.txt")) if folder.is_dir() else []
 
 
-def write_checkpoint(settings: Settings, session: Session, *, now: datetime | None = None) -> Path:
+def write_checkpoint(session: Session, settings: Settings, *, now: datetime | None = None) -> Path:
     """Sign the current log, store the checkpoint row and export it as a file (0644).
 
     Refuses (``AuditVerificationError``) when the chain is broken or disagrees with a

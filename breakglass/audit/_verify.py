@@ -20,14 +20,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
-from breakglass.audit import GENESIS, chain_hash
-from breakglass.auditlog._checkpoint import (
+from breakglass.audit._chain import GENESIS, chain_hash
+from breakglass.audit._checkpoint import (
     Checkpoint,
     CheckpointFormatError,
     parse_checkpoint,
     signature_problem,
 )
-from breakglass.auditlog._merkle import merkle_roots
+from breakglass.audit._merkle import merkle_roots
 from breakglass.store.tables import AuditCheckpointRow, AuditEntryRow
 
 __all__ = ["AuditProblem", "AuditReport", "CheckpointResult", "verify_log"]

@@ -23,8 +23,7 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Callable, Collection, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal
@@ -140,8 +139,8 @@ def backoff_delay(
 def dispatch_once(
     settings: Settings,
     *,
+    session_factory: SessionFactory,
     now: datetime | None = None,
-    session_factory: SessionFactory | None = None,
     lease: timedelta | None = None,
     limit: int = DEFAULT_LIMIT,
     rng: random.Random | None = None,
@@ -149,62 +148,50 @@ def dispatch_once(
 ) -> DispatchResult:
     """Claim and send every due delivery of this tenant once; record each outcome.
 
-    ``now`` fixes the clock (tests); otherwise each step reads the real clock.
-    ``outbox_ids`` restricts the pass to those entries (``breakglass notify test``).
+    ``session_factory`` comes from the caller (``store.session_factory``): each claim and each
+    outcome is its own short transaction, so the dispatcher needs fresh sessions, never
+    an open one. ``now`` fixes the clock (tests); otherwise each step reads the real
+    clock. ``outbox_ids`` restricts the pass to those entries (``breakglass notify test``).
     Raises ``StoreError`` when the database fails; a channel's failure is recorded in
     the delivery row and the result, never raised.
     """
     if now is not None and now.tzinfo is None:
         raise ValueError("now must be timezone-aware (UTC)")
-    with _sessions(settings, session_factory) as factory:
-        try:
-            return _Pass(settings, factory, now, lease or default_lease(settings), rng).run(limit)
-        except SQLAlchemyError as exc:
-            raise StoreError(
-                f"outbox dispatch failed on the database: {type(exc).__name__}: "
-                f"{str(getattr(exc, 'orig', None) or exc)[:300]}"
-            ) from None
+    try:
+        return _Pass(
+            settings, session_factory, now, lease or default_lease(settings), rng, outbox_ids
+        ).run(limit)
+    except SQLAlchemyError as exc:
+        raise StoreError(
+            f"outbox dispatch failed on the database: {type(exc).__name__}: "
+            f"{str(getattr(exc, 'orig', None) or exc)[:300]}"
+        ) from None
 
 
 def run_dispatcher(
     settings: Settings,
     *,
+    session_factory: SessionFactory,
     interval_seconds: float = 15.0,
     stop: threading.Event | None = None,
-    session_factory: SessionFactory | None = None,
 ) -> None:
     """Dispatch every ``interval_seconds`` until ``stop`` is set; database errors are logged."""
     log = structlog.get_logger("breakglass.notify")
     stop = stop or threading.Event()
-    with _sessions(settings, session_factory) as factory:
-        while not stop.is_set():
-            try:
-                result = dispatch_once(settings, session_factory=factory)
-            except StoreError as exc:
-                log.error("notify.dispatch_failed", error=str(exc))
-            else:
-                if result.outcomes:
-                    log.info(
-                        "notify.dispatched",
-                        sent=len(result.sent),
-                        retried=len(result.retried),
-                        dead=len(result.dead),
-                    )
-            stop.wait(interval_seconds)
-
-
-@contextmanager
-def _sessions(settings: Settings, factory: SessionFactory | None) -> Iterator[SessionFactory]:
-    if factory is not None:
-        yield factory
-        return
-    from breakglass.store.engine import make_engine, make_sessionmaker
-
-    engine = make_engine(settings.store_url)
-    try:
-        yield make_sessionmaker(engine)
-    finally:
-        engine.dispose()
+    while not stop.is_set():
+        try:
+            result = dispatch_once(settings, session_factory=session_factory)
+        except StoreError as exc:
+            log.error("notify.dispatch_failed", error=str(exc))
+        else:
+            if result.outcomes:
+                log.info(
+                    "notify.dispatched",
+                    sent=len(result.sent),
+                    retried=len(result.retried),
+                    dead=len(result.dead),
+                )
+        stop.wait(interval_seconds)
 
 
 class _Pass:

@@ -6,42 +6,34 @@ The sequence number is the primary key, so two writers can never fork the chain 
 the lock fails: the second one gets an integrity error instead. Migration 0003 adds
 triggers that refuse UPDATE and DELETE on the table.
 
-Signed checkpoints and verification live in ``breakglass.auditlog``.
+Every stored hash was computed over ``breakglass._canonical.canonical_json`` (the exact
+bytes); changing that function would break every existing chain.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from breakglass._canonical import canonical_json
 from breakglass.store.tables import AuditEntryRow
 
-__all__ = ["GENESIS", "append", "canonical_json", "chain_hash"]
+__all__ = ["GENESIS", "append", "chain_hash"]
 
 #: prev_hash of the first entry.
 GENESIS = "0" * 64
 _PG_LOCK_KEY = 0x6267_6175_6469_74  # "bgaudit"
 
 
-def canonical_json(value: Any) -> str:
-    """Sorted keys, no whitespace, no NaN/Infinity, UTF-8: the exact text that is hashed."""
-    return json.dumps(
-        value,
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-        allow_nan=False,
-        default=str,
-    )
-
-
 def chain_hash(prev_hash: str, payload: str) -> str:
-    """SHA-256 over the previous entry's hash (32 bytes) and the payload's UTF-8 bytes."""
+    """SHA-256 over the previous entry's hash (32 bytes) and the payload's UTF-8 bytes.
+
+    ``payload`` is the stored text: ``canonical_json(entry).decode("utf-8")``.
+    """
     return hashlib.sha256(bytes.fromhex(prev_hash) + payload.encode("utf-8")).hexdigest()
 
 
@@ -87,7 +79,7 @@ def append(
             "action": action,
             "data": data,
         }
-    )
+    ).decode("utf-8")
     row = AuditEntryRow(
         seq=seq,
         tenant_id=tenant_id,
