@@ -9,8 +9,10 @@ from datetime import UTC, datetime, timedelta
 import typer
 from typer.testing import CliRunner
 
-from breakglass.reviews.commands import drill_app, reviews_app, watch_command
-from tests.watch.conftest import BG1, Sim, sign_in
+from breakglass.cli.reviews import drill_app, reviews_app
+from breakglass.cli.watch import watch as watch_command
+from tests.support.sim import Sim, sign_in
+from tests.support.tenant import BG1
 
 LIST_KEYS = {
     "id",

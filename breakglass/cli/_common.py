@@ -1,4 +1,5 @@
-"""What every `breakglass` sub-command shares: the --config option, config loading, exits.
+"""What every `breakglass` sub-command shares: the --config option, config loading, exits,
+the signing passphrase.
 
 Kept free of heavy imports so that mounting sub-commands keeps `breakglass --help` fast.
 """
@@ -16,7 +17,7 @@ from breakglass.exitcodes import ExitCode
 if TYPE_CHECKING:
     from breakglass.config import Settings
 
-__all__ = ["ConfigOption", "fail", "load"]
+__all__ = ["ConfigOption", "fail", "load", "say", "signing_passphrase"]
 
 ConfigOption = Annotated[
     Path | None,
@@ -35,6 +36,13 @@ def fail(message: str, code: ExitCode) -> NoReturn:
     raise typer.Exit(int(code))
 
 
+def say(message: str) -> None:
+    """A progress line for people, on stderr (stdout stays machine output)."""
+    from rich.console import Console
+
+    Console(stderr=True).print(message, highlight=False)
+
+
 def load(config: Path | None) -> Settings:
     """The settings, or exit 2 naming the broken field."""
     from breakglass.config import load_settings
@@ -43,3 +51,22 @@ def load(config: Path | None) -> Settings:
         return load_settings(config)
     except ConfigError as exc:
         fail(f"configuration: {exc}", ExitCode.USAGE)
+
+
+def signing_passphrase(*, confirm: bool = False) -> str:
+    """From $BREAKGLASS_SIGNING_PASSPHRASE, else asked on the terminal (never echoed)."""
+    import os
+    import sys
+
+    from breakglass.errors import SigningError
+    from breakglass.signing import PASSPHRASE_ENV
+
+    value = os.environ.get(PASSPHRASE_ENV)
+    if value:
+        return value
+    if not sys.stdin.isatty():
+        raise SigningError(f"no passphrase: set {PASSPHRASE_ENV} (no terminal to ask on)")
+    answer: str = typer.prompt(
+        "Signing key passphrase", hide_input=True, confirmation_prompt=confirm, err=True
+    )
+    return answer
