@@ -37,6 +37,8 @@ def _stderr_logger(*_args: Any) -> structlog.PrintLogger:
 def configure_logging(level: str = "warning", *, json: bool = False) -> None:
     numeric = getattr(logging, level.upper(), logging.WARNING)
     logging.basicConfig(stream=sys.stderr, level=numeric, format="%(message)s")
+    # httpx logs every request URL at INFO, and webhook URLs carry their token (Slack, Teams).
+    logging.getLogger("httpx").setLevel(max(numeric, logging.WARNING))
     renderer: Any = (
         structlog.processors.JSONRenderer()
         if json

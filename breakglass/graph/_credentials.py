@@ -95,7 +95,7 @@ def build_credential(settings: Settings) -> Any:
                 wi["client_id"] = cred.client_id
             if cred.federated_token_file:
                 wi["token_file_path"] = str(settings.resolve(cred.federated_token_file))
-            return identity.WorkloadIdentityCredential(**wi)
+            return identity.WorkloadIdentityCredential(**wi, **common)
         case CredentialKind.AZURE_CLI:
             return identity.AzureCliCredential(tenant_id=tenant)
         case CredentialKind.STATIC_TOKEN:

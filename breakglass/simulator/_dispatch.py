@@ -208,12 +208,14 @@ class GraphFront:
         """Answer one Graph request (``path`` after the version, e.g. ``/users/x``)."""
         target = f"/{version}{path}" + (f"?{unquote(query)}" if query else "")
         empty_first = False
+        next_link: str | None = None
         fault = self.faults.take(target)
         if fault is not None:
             injected = self._fault(fault)
             if injected is not None:
                 raise injected
             empty_first = fault.empty_pages
+            next_link = fault.next_link
         route, params = self._match(version, path, method)
         self.log.count_route(f"{method} /{version}{route.template}")
         roles = frozenset(claims.get("roles") or ())
@@ -245,9 +247,12 @@ class GraphFront:
                 raise bad_request(
                     "The skip token is invalid or has expired; start the listing again.",
                 )
-            return Response(200, page)
-        with self.tenant.lock:
-            return Response(200, route.handler(call))
+        else:
+            with self.tenant.lock:
+                page = route.handler(call)
+        if next_link is not None and isinstance(page, dict):
+            page = {**page, "@odata.nextLink": next_link}  # a crafted link (fault injection)
+        return Response(200, page)
 
     def _check_options(self, route: Route, options: QueryOptions) -> None:
         if not route.query_options and any(k.startswith("$") for k, _ in options.raw):

@@ -1,8 +1,10 @@
-"""Fault injection: throttling, outages, slow responses and empty pages on demand.
+"""Fault injection: throttling, outages, slow responses, empty pages and crafted nextLinks.
 
 A fault applies to the next ``count`` Graph requests whose decoded path (with its query)
 matches ``path`` (a regular expression, ``re.search``), including requests inside
 ``$batch``. Faults come from the scenario's ``faults`` list or ``POST /_sim/faults``.
+A ``next_link`` fault answers normally but replaces the page's ``@odata.nextLink`` with the
+given URL (a link to another host, or the same link again), to test a client's defences.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 __all__ = ["Fault", "FaultBook", "parse_fault"]
 
 _STATUSES = frozenset({429, 500, 502, 503, 504})
-_KEYS = frozenset({"path", "status", "count", "retry_after", "delay", "empty_pages"})
+_KEYS = frozenset({"path", "status", "count", "retry_after", "delay", "empty_pages", "next_link"})
 
 
 @dataclass
@@ -29,6 +31,7 @@ class Fault:
     retry_after: float | None
     delay: float
     empty_pages: bool
+    next_link: str | None = None
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -38,6 +41,7 @@ class Fault:
             "retry_after": self.retry_after,
             "delay": self.delay,
             "empty_pages": self.empty_pages,
+            "next_link": self.next_link,
         }
 
 
@@ -65,9 +69,12 @@ def parse_fault(spec: Mapping[str, Any]) -> Fault:
     empty_pages = spec.get("empty_pages", False)
     if not isinstance(empty_pages, bool):
         raise ValueError("'empty_pages' must be true or false")
-    if status is None and not delay and not empty_pages:
-        raise ValueError("a fault needs a 'status', a 'delay' or 'empty_pages'")
-    return Fault(pattern, status, count, retry_after, float(delay), empty_pages)
+    next_link = spec.get("next_link")
+    if next_link is not None and not isinstance(next_link, str):
+        raise ValueError("'next_link' must be a URL string or null")
+    if status is None and not delay and not empty_pages and next_link is None:
+        raise ValueError("a fault needs a 'status', a 'delay', 'empty_pages' or 'next_link'")
+    return Fault(pattern, status, count, retry_after, float(delay), empty_pages, next_link)
 
 
 class FaultBook:
