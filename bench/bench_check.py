@@ -23,7 +23,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from breakglass.simulator import SimulatorServer, load_scenario, write_config
-from tests.tenant_builder import (
+from tests.support.tenant import (
     EXCLUSION_GROUP,
     GA,
     SENSITIVE,

@@ -8,7 +8,7 @@ from importlib import resources
 import jsonschema
 
 from breakglass.output import render
-from tests.tenant_builder import BG1, clone, find, healthy_tenant
+from tests.support.tenant import BG1, clone, find, healthy_tenant
 
 
 def test_sarif_validates_against_the_official_schema(tenant_factory) -> None:

@@ -381,3 +381,43 @@ def group(
         "groupTypes": [],
         "members": members,
     }
+
+
+LARGE_TENANT_ID = "7d3c2b1a-0f9e-4d8c-b7a6-5f4e3d2c1b0a"
+
+
+def large_tenant(n_users: int) -> dict[str, Any]:
+    """A scenario of ``n_users`` users, 200 nested groups of 100 and 500 all-users CA policies."""
+    users = [
+        {
+            "id": str(uuid.UUID(int=i + 1)),
+            "userPrincipalName": f"user{i}@big.onmicrosoft.com",
+            "displayName": f"User {i}",
+            "accountEnabled": True,
+        }
+        for i in range(n_users)
+    ]
+    groups = [
+        {
+            "id": f"g{i}",
+            "displayName": f"Group {i}",
+            "members": [users[(i * 100 + j) % n_users]["id"] for j in range(100)]
+            + ([f"g{i + 1}"] if i < 199 else []),
+        }
+        for i in range(200)
+    ]
+    policies = [
+        {
+            "id": f"p{i}",
+            "displayName": f"Policy {i}",
+            "state": "enabled",
+            "conditions": {"users": {"includeUsers": ["All"]}},
+        }
+        for i in range(500)
+    ]
+    return {
+        "organization": [{"id": LARGE_TENANT_ID, "displayName": "Big"}],
+        "users": users,
+        "groups": groups,
+        "conditionalAccessPolicies": policies,
+    }
