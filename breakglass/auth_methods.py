@@ -5,7 +5,8 @@ rotation proof of a review and the runbook's credential facts:
 
 - ``PHISHING_RESISTANT``: the method types that satisfy BG-005;
 - ``PERSON_BOUND``: the person-bound or weak method types BG-006 fails on (with a label);
-- ``NEUTRAL``: the types that are neither (BG-006 passes them); any other type is unknown;
+- ``NEUTRAL``: the types that are neither (BG-006 passes them); any other type is unknown
+  and fails BG-006 too, named by its ``@odata.type`` (``is_unknown``);
 - ``credential_changes_after``: rotation means the latest of a password change or a
   phishing-resistant credential (re-)registration is *strictly later* than the use. Graph's
   stamps have a one-second grain, so a change stamped the same second as the sign-in does not
@@ -32,6 +33,7 @@ __all__ = [
     "credential_changes",
     "credential_changes_after",
     "is_person_bound",
+    "is_unknown",
     "method_label",
     "rotated_after",
 ]
@@ -50,19 +52,25 @@ PERSON_BOUND: dict[str, str] = {
     "emailAuthenticationMethod": "email",
     "windowsHelloForBusinessAuthenticationMethod": "Windows Hello for Business",
     "temporaryAccessPassAuthenticationMethod": "Temporary Access Pass",
+    # Platform SSO credentials live on one device (device-bound) or in one person's
+    # Secure Enclave / Windows Hello (person-bound): neither belongs in a safe.
+    "platformCredentialAuthenticationMethod": "platform credential (device-bound or person-bound)",
 }
 
 #: Method types that are neither person-bound nor weak in the sense of BG-006.
 NEUTRAL: frozenset[str] = PHISHING_RESISTANT | {
     "passwordAuthenticationMethod",
     "hardwareOathAuthenticationMethod",
-    "platformCredentialAuthenticationMethod",
     "qrCodePinAuthenticationMethod",
     "externalAuthenticationMethod",
     "resourceAccountKeyAuthenticationMethod",
 }
 
 _TAP = "temporaryAccessPassAuthenticationMethod"
+#: ``methodUsabilityReason`` of a Temporary Access Pass that can sign in now or later.
+_TAP_LIVE = frozenset({"enabledbypolicy", "notyetvalid"})
+#: ... and of one that never can again (compared case-insensitively).
+_TAP_DEAD = frozenset({"expired", "onetimeused", "disabledbypolicy"})
 
 
 def method_label(short_type: str, model: str | None = None) -> str:
@@ -110,11 +118,26 @@ def rotated_after(user: UserInfo, methods: Iterable[AuthMethod], use: datetime) 
     return bool(credential_changes_after(user, methods, use))
 
 
-def is_person_bound(short_type: str, is_usable: bool | None) -> bool:
-    """Whether a method of this type (and usability) fails BG-006.
+def is_person_bound(
+    short_type: str, is_usable: bool | None, usability_reason: str | None = None
+) -> bool:
+    """Whether a method of this known type (and usability) fails BG-006 as person-bound/weak.
 
-    A Temporary Access Pass that Graph says is no longer usable (expired, used) cannot sign in.
+    A Temporary Access Pass fails while it is usable or will become usable
+    (``methodUsabilityReason`` ``EnabledByPolicy`` or ``NotYetValid``); an expired, used or
+    disabled-by-policy one cannot sign in. A reason we do not know fails (doubt resolves
+    toward a finding); without a reason, ``isUsable`` decides.
     """
-    if short_type == _TAP and is_usable is False:
-        return False
+    if short_type == _TAP:
+        reason = usability_reason.lower() if usability_reason else None
+        if reason in _TAP_LIVE:
+            return True
+        if reason in _TAP_DEAD:
+            return False
+        return reason is not None or is_usable is not False
     return short_type in PERSON_BOUND
+
+
+def is_unknown(short_type: str) -> bool:
+    """A method type breakglass does not know: BG-006 fails it, naming its ``@odata.type``."""
+    return short_type not in NEUTRAL and short_type not in PERSON_BOUND

@@ -21,6 +21,7 @@ __all__ = [
     "CollectionStatus",
     "DirectoryObjectRef",
     "Group",
+    "KeyRestrictions",
     "MethodConfiguration",
     "Organization",
     "PimPolicy",
@@ -83,6 +84,10 @@ class UserInfo:
     created: datetime | None = None
     assigned_license_skus: tuple[str, ...] = ()
     user_type: str | None = None
+    #: Selected properties Graph did not return, returned ``null`` against its schema or
+    #: returned with the wrong type: property name → why. Their fields above are unknown
+    #: (None or empty), and the checks that read them answer ``error`` naming the property.
+    unreadable: Mapping[str, str] = field(default_factory=frozen_mapping)
 
 
 @dataclass(frozen=True)
@@ -104,6 +109,8 @@ class AuthMethod:
     aaguid: str | None = None
     #: Temporary Access Pass: whether it can still be used.
     is_usable: bool | None = None
+    #: Temporary Access Pass: why (``EnabledByPolicy``, ``NotYetValid``, ``Expired``, …).
+    usability_reason: str | None = None
     extra: Mapping[str, Any] = field(default_factory=frozen_mapping)
 
     @property
@@ -187,6 +194,7 @@ class CaPolicy:
 class Group:
     id: str
     display_name: str | None
+    #: ``null`` from Graph is its documented default, False; None means not returned.
     is_assignable_to_role: bool | None
     #: Transitive members (None when they could not be read).
     members: tuple[DirectoryObjectRef, ...] | None = None
@@ -208,11 +216,35 @@ class PimPolicy:
 
 
 @dataclass(frozen=True)
+class KeyRestrictions:
+    """The FIDO2 policy's AAGUID allow or block list."""
+
+    #: None when Graph did not say (unknown: the restrictions may be enforced).
+    is_enforced: bool | None
+    #: ``allow`` or ``block``; None when missing or a value breakglass does not know.
+    enforcement_type: str | None
+    aaguids: frozenset[str] = frozenset()
+
+    def refuses(self, aaguid: str | None) -> bool | None:
+        """Whether an enforced list refuses a key; None when that cannot be told."""
+        if self.is_enforced is False:
+            return False
+        if self.is_enforced is None or self.enforcement_type not in ("allow", "block"):
+            return None
+        if aaguid is None:
+            return None
+        listed = aaguid.lower() in self.aaguids
+        return not listed if self.enforcement_type == "allow" else listed
+
+
+@dataclass(frozen=True)
 class MethodConfiguration:
     id: str
     state: str | None
     include_target_ids: tuple[str, ...] = ()
     exclude_target_ids: tuple[str, ...] = ()
+    #: FIDO2 only: None when the configuration has no key restrictions.
+    key_restrictions: KeyRestrictions | None = None
 
 
 @dataclass(frozen=True)

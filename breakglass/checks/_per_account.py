@@ -6,7 +6,9 @@ check over every declared account. The prelude is decided here, once:
 - the user object (or a collection named in ``needs``) could not be read → ``error`` naming
   the reason and the missing permission;
 - the collection is not licensed → ``skipped`` with the reason;
-- the account does not exist → ``skipped`` ("account not found, see BG-001"; BG-001 fails).
+- the account does not exist → ``skipped`` ("account not found, see BG-001"; BG-001 fails);
+- a user property the check ``reads`` was missing, ``null`` against Graph's schema or of
+  the wrong type (``UserInfo.unreadable``) → ``error`` naming the property.
 
 Never ``pass`` on data that was not read.
 """
@@ -24,7 +26,13 @@ from breakglass.checks._resources import account_resource
 from breakglass.config import Account
 from breakglass.snapshot import AccountData, UserInfo
 
-__all__ = ["AccountCheckFn", "AccountView", "account_views", "per_account"]
+__all__ = [
+    "AccountCheckFn",
+    "AccountView",
+    "account_views",
+    "per_account",
+    "unreadable_properties",
+]
 
 #: The per-account collections a check may need, and how a reason names them.
 _WHAT = {
@@ -53,11 +61,14 @@ class AccountView:
 AccountCheckFn = Callable[[CheckContext, Emit, AccountView], Iterable[Finding]]
 
 
-def account_views(ctx: CheckContext, emit: Emit, *needs: str) -> Iterator[AccountView | Finding]:
+def account_views(
+    ctx: CheckContext, emit: Emit, *needs: str, reads: tuple[str, ...] = ()
+) -> Iterator[AccountView | Finding]:
     """Per declared account: a view when it exists and ``needs`` were read, else the finding.
 
     ``needs`` are per-account collections (``signInActivity``, ``methods``, ``memberOf``);
-    the user object is always needed.
+    the user object is always needed. ``reads`` are the user properties (Graph names, e.g.
+    ``onPremisesSyncEnabled``) the check decides on: an unreadable one is an ``error``.
     """
     unknown = [n for n in needs if n not in _WHAT]
     if unknown:
@@ -85,16 +96,31 @@ def account_views(ctx: CheckContext, emit: Emit, *needs: str) -> Iterator[Accoun
                     resource, f"{declared.upn}: {describe_incomplete(first, _WHAT[missing[0]])}"
                 )
             continue
+        unreadable = [p for p in reads if p in data.user.unreadable]
+        if unreadable:
+            why = unreadable_properties(data.user, unreadable, declared.upn)
+            yield emit.error(resource, f"{declared.upn}: {why}")
+            continue
         yield AccountView(declared, data, data.user, resource)
 
 
-def per_account(*needs: str) -> Callable[[AccountCheckFn], CheckFn]:
-    """Make a check of every declared account from a function of one readable account."""
+def unreadable_properties(user: UserInfo, names: Iterable[str], who: str) -> str:
+    """``could not read property accountEnabled of user <who>: <why>; …``."""
+    return "; ".join(
+        f"could not read property {name} of user {who}: {user.unreadable[name]}" for name in names
+    )
+
+
+def per_account(*needs: str, reads: tuple[str, ...] = ()) -> Callable[[AccountCheckFn], CheckFn]:
+    """Make a check of every declared account from a function of one readable account.
+
+    ``needs``: per-account collections; ``reads``: user properties (see ``account_views``).
+    """
 
     def wrap(fn: AccountCheckFn) -> CheckFn:
         @functools.wraps(fn)
         def run(ctx: CheckContext, emit: Emit) -> Iterator[Finding]:
-            for view in account_views(ctx, emit, *needs):
+            for view in account_views(ctx, emit, *needs, reads=reads):
                 if isinstance(view, Finding):
                     yield view
                 else:

@@ -11,16 +11,16 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from breakglass.auth_methods import (
-    NEUTRAL,
     PERSON_BOUND,
     PHISHING_RESISTANT,
     credential_changes,
     credential_changes_after,
     is_person_bound,
+    is_unknown,
     method_label,
 )
 from breakglass.checks._model import CheckContext, CheckMeta, Finding, Resource, Severity, Status
-from breakglass.checks._per_account import AccountView, per_account
+from breakglass.checks._per_account import AccountView, per_account, unreadable_properties
 from breakglass.checks._reasons import describe_incomplete
 from breakglass.checks._registry import Emit, register
 from breakglass.checks._resources import account_resource, tenant_resource
@@ -77,7 +77,10 @@ def bg001_exists_enabled(ctx: CheckContext, emit: Emit) -> Iterator[Finding]:
                 resource, f"{declared.upn} ({declared.object_id}) does not exist in the tenant"
             )
         elif data.user.account_enabled is None:
-            yield emit.error(resource, f"{declared.upn}: Graph did not say whether it is enabled")
+            why = "Graph did not say whether it is enabled"
+            if "accountEnabled" in data.user.unreadable:
+                why = unreadable_properties(data.user, ["accountEnabled"], declared.upn)
+            yield emit.error(resource, f"{declared.upn}: {why}")
         elif not data.user.account_enabled:
             yield emit.failed(resource, f"{declared.upn} is disabled (accountEnabled is false)")
         else:
@@ -96,7 +99,7 @@ def bg001_exists_enabled(ctx: CheckContext, emit: Emit) -> Iterator[Finding]:
         permissions=("User.Read.All",),
     )
 )
-@per_account()
+@per_account(reads=("onPremisesSyncEnabled", "onPremisesImmutableId"))
 def bg002_cloud_only(ctx: CheckContext, emit: Emit, account: AccountView) -> Iterator[Finding]:
     upn, user = account.upn, account.user
     if user.on_premises_sync_enabled:
@@ -105,6 +108,12 @@ def bg002_cloud_only(ctx: CheckContext, emit: Emit, account: AccountView) -> Ite
         yield emit.failed(
             account.resource,
             f"{upn} has an on-premises immutable id, so it is (or was) tied to AD",
+        )
+    elif user.on_premises_sync_enabled is False:
+        yield emit.passed(
+            account.resource,
+            f"{upn} is cloud-only now (onPremisesSyncEnabled is false: it was synchronised "
+            "from on-premises AD once and no longer is; no immutable id remains)",
         )
     else:
         yield emit.passed(account.resource, f"{upn} is cloud-only")
@@ -122,7 +131,7 @@ def bg002_cloud_only(ctx: CheckContext, emit: Emit, account: AccountView) -> Ite
         permissions=("User.Read.All", "Directory.Read.All"),
     )
 )
-@per_account()
+@per_account(reads=("userPrincipalName",))
 def bg003_initial_domain(ctx: CheckContext, emit: Emit, account: AccountView) -> Iterator[Finding]:
     org_status = ctx.snapshot.status_of("organization")
     org = ctx.snapshot.organization
@@ -268,8 +277,9 @@ def bg005_phishing_resistant(
         id="BG-006",
         title="Emergency account has no person-bound or weak methods",
         severity=Severity.HIGH,
-        rationale="A phone, Authenticator app, OATH app, email, Windows Hello or a live Temporary "
-        "Access Pass ties the account to one person's device or lets someone bypass the safe.",
+        rationale="A phone, Authenticator app, OATH app, email, Windows Hello, a platform "
+        "credential or a live Temporary Access Pass ties the account to one person or device, or "
+        "lets someone bypass the safe. A method type breakglass does not know fails too.",
         remediation="Remove those methods; keep only the FIDO2 key or certificate (and password).",
         references=(LEARN_EMERGENCY_ACCESS, LEARN_METHODS),
         permissions=_METHOD_PERMISSIONS,
@@ -281,22 +291,25 @@ def bg006_no_person_bound(ctx: CheckContext, emit: Emit, account: AccountView) -
     unknown: list[str] = []
     for method in account.data.methods or ():
         kind = method.short_type
-        if is_person_bound(kind, method.is_usable):
-            bad.append(PERSON_BOUND[kind])
-        elif kind not in NEUTRAL and kind not in PERSON_BOUND:
+        if is_unknown(kind):
             unknown.append(method.odata_type)
+        elif is_person_bound(kind, method.is_usable, method.usability_reason):
+            label = PERSON_BOUND[kind]
+            if method.usability_reason:
+                label += f" ({method.usability_reason})"
+            bad.append(label)
     upn = account.upn
+    problems: list[str] = []
     if bad:
-        yield emit.failed(
-            account.resource,
-            f"{upn} has person-bound or weak methods: {', '.join(sorted(set(bad)))}",
+        problems.append(f"person-bound or weak methods: {', '.join(sorted(set(bad)))}")
+    if unknown:
+        # A type we cannot classify may be person-bound: doubt resolves toward a finding.
+        problems.append(
+            "methods of a type breakglass does not know, so cannot vouch for: "
+            + ", ".join(sorted(set(unknown)))
         )
-    elif unknown:
-        yield emit.error(
-            account.resource,
-            f"{upn} has an authentication method of a type breakglass does not know "
-            f"({', '.join(sorted(set(unknown)))}); cannot tell whether it is person-bound",
-        )
+    if problems:
+        yield emit.failed(account.resource, f"{upn} has " + "; and ".join(problems))
     else:
         yield emit.passed(account.resource, f"{upn} has no person-bound or weak methods")
 
@@ -361,7 +374,7 @@ _HEALTH_PROBE_META = CheckMeta(
         permissions=("User.Read.All", "AuditLog.Read.All", "UserAuthenticationMethod.Read.All"),
     )
 )
-@per_account("signInActivity", "methods")
+@per_account("signInActivity", "methods", reads=("lastPasswordChangeDateTime",))
 def bg008_rotated_after_use(
     ctx: CheckContext, emit: Emit, account: AccountView
 ) -> Iterator[Finding]:
@@ -449,7 +462,7 @@ def bg009_validated(ctx: CheckContext, emit: Emit, account: AccountView) -> Iter
         permissions=("User.Read.All",),
     )
 )
-@per_account()
+@per_account(reads=("assignedLicenses",))
 def bg010_no_licences(ctx: CheckContext, emit: Emit, account: AccountView) -> Iterator[Finding]:
     skus = account.user.assigned_license_skus
     if skus:

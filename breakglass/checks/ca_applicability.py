@@ -6,8 +6,9 @@ and the Graph ``conditionalAccessUsers`` resource:
 
 * A policy *includes* a user when ``includeUsers`` holds ``All`` or the user's id, when the
   user is transitively in an included group ("policy is applied to nested users and groups"),
-  or actively holds an included directory role at tenant scope (eligible-only and
-  administrative-unit-scoped roles do not count). ``None`` includes nobody.
+  or actively holds an included directory role at directory scope ``/`` (eligible-only and
+  administrative-unit-scoped roles do not count, DESIGN §7 edge rules). ``None`` includes
+  nobody.
 * A policy *excludes* a user by id, by a transitively containing group or by an actively
   held role. "The exclude action overrides the include action."
 * The ``GuestsOrExternalUsers`` keyword and ``include/excludeGuestsOrExternalUsers`` touch
@@ -279,21 +280,24 @@ def active_role_templates(
     role_template_of: Callable[[RoleInstance], str],
     *,
     now: datetime,
+    scopes: tuple[str | None, ...] = ("/",),
 ) -> frozenset[str]:
     """Role template ids the user holds actively, directly or via a group it is in.
 
     ``active_roles`` are active assignments (Assigned or Activated; eligibilities must not
     be passed). An instance counts when its principal is the user or one of
-    ``user_group_ids``, it is tenant-wide (``directory_scope_id`` ``/`` or not reported —
-    Conditional Access ignores administrative-unit and object scopes), it has started, and
-    it has not ended (``end`` is None or later than ``now``).
+    ``user_group_ids``, it is directory-wide (``directory_scope_id`` ``/``: Conditional
+    Access ignores administrative-unit and object scopes), it has started, and it has not
+    ended (``end`` is None or later than ``now``). ``scopes`` widens what counts as
+    directory-wide: the caller passes ``("/", None)`` to ask which roles the user *might*
+    hold when Graph did not return a scope.
     """
     principals = {user_id, *user_group_ids}
     held: set[str] = set()
     for instance in active_roles:
         if instance.principal_id not in principals:
             continue
-        if instance.directory_scope_id not in ("/", None):
+        if instance.directory_scope_id not in scopes:
             continue
         if instance.start is not None and instance.start > now:
             continue

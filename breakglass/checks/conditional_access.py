@@ -8,11 +8,13 @@ does not (it is noted), guest and workload-identity conditions never touch membe
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 
 from breakglass.checks._model import CheckContext, CheckMeta, Finding, Resource, Severity
-from breakglass.checks._per_account import account_views
+from breakglass.checks._per_account import account_views, unreadable_properties
 from breakglass.checks._reasons import STORE_NOT_READ, describe_incomplete
 from breakglass.checks._registry import Emit, register
 from breakglass.checks._resources import tenant_resource
@@ -85,9 +87,52 @@ def _describe(policy: CaPolicy) -> str:
     return f"{state}, {effect}"
 
 
+def _role_doubt(
+    ctx: CheckContext, policy: CaPolicy, user: CaUser, *, roles_read: bool
+) -> str | None:
+    """Why the policy's role conditions cannot be decided for ``user``, or None.
+
+    Roles are in doubt when active assignments could not be read (every role the policy
+    names may be held) or when Graph returned an assignment without a scope (it may be
+    directory-wide). The answer stands when every possibility gives the same result.
+    """
+    named = set(policy.include_roles) | set(policy.exclude_roles)
+    if not named:
+        return None
+    if roles_read:
+        maybe = active_role_templates(
+            user.id,
+            user.group_ids,
+            ctx.snapshot.active_roles,
+            lambda i: role_template(ctx, i),
+            now=ctx.now,
+            scopes=("/", None),
+        )
+        why = "Graph returned an active role assignment without its directory scope"
+    else:
+        maybe = frozenset(named)
+        why = "active role assignments could not be read"
+    uncertain = sorted((set(maybe) - user.role_templates) & named)
+    if not uncertain:
+        return None
+    outcomes = {
+        applicability(
+            policy, replace(user, role_templates=user.role_templates | set(extra))
+        ).applies
+        for extra in _subsets(uncertain)
+    }
+    return why if len(outcomes) > 1 else None
+
+
+def _subsets(items: list[str]) -> Iterator[tuple[str, ...]]:
+    """Every subset of ``items`` (a policy names a handful of roles at most)."""
+    for size in range(len(items) + 1):
+        yield from itertools.combinations(items, size)
+
+
 def _account_users(ctx: CheckContext, emit: Emit) -> Iterator[tuple[Resource, CaUser | Finding]]:
     """Each declared account as CA sees it, or the per-account error/skipped finding."""
-    for view in account_views(ctx, emit, "memberOf"):
+    for view in account_views(ctx, emit, "memberOf", reads=("userType",)):
         if isinstance(view, Finding):
             yield view.resource, view
         else:
@@ -118,7 +163,7 @@ def bg020_excluded_from_ca(ctx: CheckContext, emit: Emit) -> Iterator[Finding]:
             tenant_resource(ctx), describe_incomplete(status, "Conditional Access policies")
         )
         return
-    active_status = ctx.snapshot.status_of("activeRoles")
+    roles_read = ctx.snapshot.status_of("activeRoles").complete
     names = _names(ctx)
     allowed = set(ctx.settings.allowed_policies)
     for resource, user in _account_users(ctx, emit):
@@ -129,26 +174,28 @@ def bg020_excluded_from_ca(ctx: CheckContext, emit: Emit) -> Iterator[Finding]:
         for policy in ctx.snapshot.ca_policies:
             related = [_policy_resource(policy)]
             title = f"'{policy.display_name}'"
-            if policy.unknown:
-                yield emit.error(
-                    resource,
-                    f"{upn}: policy {title} has values breakglass does not know "
-                    f"({', '.join(policy.unknown)}); cannot tell whether it locks the account out",
-                    related=related,
-                )
-                continue
+            # Applicability is decided before the grant: only the state and the user,
+            # group and role conditions can make the answer unknown (DESIGN §7 edge rules).
             result = applicability(policy, user, names=names)
-            if result.unknown:
+            state_unknown = "state" in policy.unknown or policy.state not in _STATE_WORDS
+            if state_unknown or result.unknown:
+                why = result.reason
+                if state_unknown:
+                    why = "its state is missing or a value breakglass does not know" + (
+                        f" ({policy.state!r})" if policy.state else ""
+                    )
                 yield emit.error(
                     resource,
-                    f"{upn}: cannot tell whether {title} applies: {result.reason}",
+                    f"{upn}: cannot tell whether policy {title} applies: {why}",
                     related=related,
                 )
                 continue
-            if policy.include_roles and not active_status.complete and not result.applies:
+            doubt = _role_doubt(ctx, policy, user, roles_read=roles_read)
+            if doubt:
                 yield emit.error(
                     resource,
-                    f"{upn}: {title} targets roles, but active role assignments could not be read",
+                    f"{upn}: cannot tell whether policy {title} applies: it targets roles, "
+                    f"and {doubt}",
                     related=related,
                 )
                 continue
@@ -171,13 +218,27 @@ def _bg020_finding(
         return emit.passed(
             resource, f"{upn} is not subject to {title}: {result.reason}", related=related
         )
+    unknown_grant = [field for field in policy.unknown if field != "state"]
     if policy.id in allowed:
+        note = f"; it has values breakglass does not know ({', '.join(unknown_grant)})"
         return emit.passed(
             resource,
-            f"{title} applies to {upn} and is an allowed policy ({_describe(policy)})",
+            f"{title} applies to {upn} and is an allowed policy ({_describe(policy)})"
+            + (note if unknown_grant else ""),
             related=related,
         )
     conditional = " when an app requests its authentication context" if result.conditional else ""
+    if unknown_grant:
+        # A control we cannot read may block: assume it does (doubt toward a finding).
+        state = _STATE_WORDS.get(policy.state or "", policy.state or "unknown state")
+        return emit.failed(
+            resource,
+            f"{upn} is not excluded from {title} ({state}; its {', '.join(unknown_grant)} "
+            f"hold values breakglass does not know, assumed to block){conditional}: "
+            f"{result.reason}",
+            related=related,
+            severity=Severity.CRITICAL,
+        )
     return emit.failed(
         resource,
         f"{upn} is not excluded from {title} ({_describe(policy)}){conditional}: {result.reason}",
@@ -206,6 +267,18 @@ def bg023_undeclared(ctx: CheckContext, emit: Emit) -> Iterator[Finding]:
         yield emit.error(tenant, describe_incomplete(status, "Conditional Access policies"))
         return
     enabled = [p for p in ctx.snapshot.ca_policies if p.state == "enabled"]
+    # A policy whose state is unknown may be enabled and cover (or be the only policy
+    # targeting) all users: without it no verdict on coverage is safe.
+    unknown_state = [p for p in ctx.snapshot.ca_policies if p.state not in _STATE_WORDS]
+    for policy in unknown_state:
+        yield emit.error(
+            tenant,
+            f"policy '{policy.display_name}' ({policy.id}) has a state that is missing or a "
+            "value breakglass does not know, so whether it covers the excluded users is unknown",
+            related=[_policy_resource(policy)],
+        )
+    if unknown_state:
+        return
     if not any("All" in p.include_users for p in enabled):
         yield emit.passed(
             tenant,
@@ -222,11 +295,30 @@ def bg023_undeclared(ctx: CheckContext, emit: Emit) -> Iterator[Finding]:
         unread += 1
         yield emit.error(tenant, capped.reason or "discovery of excluded users was capped")
     for key, st in ctx.snapshot.status.items():
-        if key.startswith(("candidate:", "candidateMemberOf:", "members:")) and not st.complete:
+        # Candidates come from the excluded groups' members (``group:``/``members:``) and
+        # from the users and roles the policies exclude: an unread one hides candidates.
+        prefixes = ("candidate:", "candidateMemberOf:", "members:", "group:")
+        if key.startswith(prefixes) and not st.complete:
             unread += 1
             kind, _, oid = key.partition(":")
             yield emit.error(tenant, describe_incomplete(st, f"{kind} {oid}"))
+    roles = ctx.snapshot.status_of("activeRoles")
+    if not roles.complete and any(p.exclude_roles for p in enabled):
+        unread += 1
+        yield emit.error(
+            tenant,
+            "enabled policies exclude directory roles, so their holders may be exempt: "
+            + describe_incomplete(roles, "active role assignments"),
+        )
     for uid, user in ctx.snapshot.other_users.items():
+        doubt = [p for p in ("accountEnabled", "userType") if p in user.unreadable]
+        if doubt:
+            unread += 1
+            yield emit.error(
+                Resource("user", uid, user.user_principal_name),
+                unreadable_properties(user, doubt, uid),
+            )
+            continue
         if user.user_type == "Guest" or user.account_enabled is False:
             continue
         member_of = ctx.snapshot.other_memberships.get(uid)
@@ -234,7 +326,16 @@ def bg023_undeclared(ctx: CheckContext, emit: Emit) -> Iterator[Finding]:
             continue  # reported above as an unreadable membership
         ca_user = _ca_user(ctx, uid, user.user_type or "Member", member_of)
         results = [applicability(p, ca_user, names=names) for p in enabled]
-        if any(r.applies or r.unknown for r in results):
+        if any(r.applies for r in results):
+            continue
+        unknown = next((r for r in results if r.unknown), None)
+        if unknown is not None:
+            unread += 1
+            yield emit.error(
+                Resource("user", uid, user.user_principal_name),
+                f"{user.user_principal_name or uid}: cannot tell whether the enabled policies "
+                f"cover this excluded user: {unknown.reason}",
+            )
             continue
         flagged += 1
         who = user.user_principal_name or uid

@@ -2,7 +2,8 @@
 
 Groups: the declared exclusion groups, plus every group a Conditional Access policy
 that is not disabled excludes (BG-021/022 protect those holding an emergency account;
-BG-023 finds the undeclared users they exempt).
+BG-023 finds the undeclared users they exempt), and every group that actively holds a
+sensitive role (BG-030/031 count each of its members as holding it).
 Discovery candidates (BG-023): users a policy excludes directly, through an excluded group,
 or through an excluded role — found from the policies, never by listing the tenant's users.
 At most ``cap`` of them are read; beyond it the collector records the ``discovery`` status
@@ -73,9 +74,10 @@ def groups_to_read(
         for gid in policy.exclude_groups:
             wanted.setdefault(gid)
     # Role-assignable groups that hold an excluded role: their members are excluded too.
-    excluded_roles = {r for p in policies for r in p.exclude_roles}
+    # Groups holding a sensitive role: each member holds it (BG-030/031).
+    roles = {r for p in policies for r in p.exclude_roles} | set(settings.roles.sensitive)
     for inst in active_roles:
-        if inst.role_definition_id in excluded_roles and inst.principal_type == "group":
+        if inst.role_definition_id in roles and inst.principal_type == "group":
             wanted.setdefault(inst.principal_id)
     return [g for g in wanted if _is_guid(g)]
 

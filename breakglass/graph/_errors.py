@@ -63,6 +63,12 @@ def map_exception(exc: BaseException, *, what: str, permission: str | None) -> G
         return GraphPayloadError(
             f"Graph returned data for {what} that could not be parsed: {exc}", what=what
         )
+    if type(exc) is Exception and "does not have a factory registered" in str(exc):
+        # kiota raises a bare Exception for a body it has no parser for (an HTML error
+        # page from a proxy or gateway answered 200).
+        return GraphPayloadError(
+            f"Graph answered {what} with a body that is not JSON: {exc}", what=what
+        )
     return None
 
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import structlog
@@ -45,6 +47,7 @@ USER_FIELDS = (
     "onPremisesImmutableId,lastPasswordChangeDateTime,createdDateTime,assignedLicenses,userType"
 )
 MEMBER_FIELDS = "id,displayName"
+_ACTIVE = "active role assignments (PIM schedule instances)"
 
 
 class Collector:
@@ -82,9 +85,25 @@ class Collector:
             )
             if not orgs:
                 raise GraphNotFoundError("Graph returned no organization", what="organization")
-            return convert.organization(orgs[0])
+            org = _converted(convert.organization, orgs[0], "the organization")
+            if org.initial_domain is None:
+                # The organization resource can come without verifiedDomains; /domains
+                # still names the initial *.onmicrosoft.com domain (isInitial).
+                org = replace(org, initial_domain=await self.initial_domain())
+            return org
 
         return await self.record("organization", read)
+
+    async def initial_domain(self) -> str | None:
+        """The tenant's initial domain from ``GET /domains`` (``isInitial``)."""
+        s = self.session
+        models = await s.get_all(
+            s.client.domains,
+            s.url("/domains"),
+            what="the tenant's domains",
+            permission="Domain.Read.All",
+        )
+        return convert.initial_domain(models)
 
     # -- declared accounts (batched) ----------------------------------------------------
     async def accounts(self, only: Sequence[Account] | None = None) -> dict[str, AccountData]:
@@ -92,7 +111,6 @@ class Collector:
         from msgraph.generated.models.authentication_method_collection_response import (
             AuthenticationMethodCollectionResponse,
         )
-        from msgraph.generated.models.user import User
 
         s = self.session
         declared = list(self.settings.accounts if only is None else only)
@@ -103,14 +121,14 @@ class Collector:
                 BatchItem(
                     f"user:{oid}",
                     f"/users/{oid}?$select={USER_FIELDS}",
-                    User,
+                    None,  # raw: every property is checked for type (convert.user_info_raw)
                     f"user {upn}",
                     "User.Read.All",
                 ),
                 BatchItem(
                     f"signInActivity:{oid}",
                     f"/users/{oid}?$select=id,signInActivity",
-                    User,
+                    None,
                     f"signInActivity of {upn}",
                     "AuditLog.Read.All",
                 ),
@@ -143,10 +161,18 @@ class Collector:
                     )
                 out[oid] = AccountData(object_id=oid, upn=acc.upn)
                 continue
-            user = await self.record(f"user:{oid}", _settled(user_model, convert.user_info))
+            user = await self.record(
+                f"user:{oid}",
+                _settled(
+                    user_model, partial(convert.user_info_raw, expected_id=oid), f"user {acc.upn}"
+                ),
+            )
             activity_model = results.get(f"signInActivity:{oid}")
             activity = await self.record(
-                f"signInActivity:{oid}", _settled(activity_model, convert.sign_in_activity)
+                f"signInActivity:{oid}",
+                _settled(
+                    activity_model, convert.sign_in_activity_raw, f"signInActivity of {acc.upn}"
+                ),
             )
             builder = s.client.users.by_user_id(oid)
             methods = await self.record(
@@ -192,7 +218,7 @@ class Collector:
             if first is None:
                 raise GraphError(f"no answer for {what}", what=what)
             models = await self.session.rest_of(builder, first, what=what, permission=permission)
-            return [conv(m) for m in models]
+            return [_converted(conv, m, what) for m in models]
 
         return read
 
@@ -213,7 +239,7 @@ class Collector:
                     what="active role assignments (PIM schedule instances)",
                     permission="RoleAssignmentSchedule.Read.Directory",
                 )
-                return tuple(convert.role_instance(m) for m in models)
+                return tuple(_converted(convert.role_instance, m, _ACTIVE) for m in models)
             except GraphLicenseError:
                 # Without Entra ID P2 there is no PIM: every assignment is standing and active.
                 log.info("graph.roles.no_pim", fallback="roleAssignments")
@@ -224,7 +250,10 @@ class Collector:
                     what="role assignments",
                     permission="RoleManagement.Read.Directory",
                 )
-                return tuple(_standing(convert.role_instance(m)) for m in models)
+                return tuple(
+                    _standing(_converted(convert.role_instance, m, "role assignments"))
+                    for m in models
+                )
 
         async def eligible() -> tuple[RoleInstance, ...]:
             url = s.url(
@@ -237,7 +266,9 @@ class Collector:
                 what="eligible role assignments",
                 permission="RoleEligibilitySchedule.Read.Directory",
             )
-            return tuple(convert.role_instance(m) for m in models)
+            return tuple(
+                _converted(convert.role_instance, m, "eligible role assignments") for m in models
+            )
 
         async def definitions() -> Any:
             url = s.url(
@@ -250,7 +281,7 @@ class Collector:
                 what="role definitions",
                 permission="RoleManagement.Read.Directory",
             )
-            return tuple(convert.role_definition(m) for m in models)
+            return tuple(_converted(convert.role_definition, m, "role definitions") for m in models)
 
         a, e, d = await asyncio.gather(
             self.record("activeRoles", active),
@@ -271,7 +302,9 @@ class Collector:
                 what="Conditional Access policies",
                 permission="Policy.Read.All",
             )
-            return tuple(convert.ca_policy(m) for m in models)
+            return tuple(
+                _converted(convert.ca_policy, m, "Conditional Access policies") for m in models
+            )
 
         return await self.record("caPolicies", read) or ()
 
@@ -300,6 +333,11 @@ class Collector:
         results = await s.batch(items) if items else {}
         out: dict[str, Group] = {}
         for gid in group_ids:
+            if isinstance(results.get(f"group:{gid}"), GraphNotFoundError):
+                # A deleted group (still named by a policy) is a fact: it holds no one.
+                self.status[f"group:{gid}"] = CollectionStatus.ok()
+                self.status[f"members:{gid}"] = CollectionStatus.ok()
+                continue
             members = await self.record(
                 f"members:{gid}",
                 self._raw_pages(
@@ -310,14 +348,16 @@ class Collector:
                 ),
             )
             data = await self.record(
-                f"group:{gid}", _settled(results.get(f"group:{gid}"), lambda d: d)
+                f"group:{gid}",
+                _settled(
+                    results.get(f"group:{gid}"), partial(_group_data, gid=gid), f"group {gid}"
+                ),
             )
             if data is not None:
-                assignable = data.get("isAssignableToRole")
                 out[gid] = Group(
                     id=gid,
                     display_name=data.get("displayName"),
-                    is_assignable_to_role=assignable if isinstance(assignable, bool) else None,
+                    is_assignable_to_role=_assignable(data),
                     members=tuple(members) if members is not None else None,
                 )
         return out
@@ -351,7 +391,10 @@ class Collector:
             first = results.get(f"candidate:{uid}")
             if isinstance(first, GraphNotFoundError):
                 continue  # a deleted user still named in a policy excludes nobody
-            user = await self.record(f"candidate:{uid}", _settled(first, convert.user_info_raw))
+            user = await self.record(
+                f"candidate:{uid}",
+                _settled(first, partial(convert.user_info_raw, expected_id=uid), f"user {uid}"),
+            )
             groups = await self.record(
                 f"candidateMemberOf:{uid}",
                 self._raw_pages(
@@ -399,11 +442,14 @@ class Collector:
                 what="PIM policy assignments",
                 permission="RoleManagement.Read.Directory",
             )
-            by_role = {
-                str(a.role_definition_id): str(a.policy_id)
-                for a in assignments
-                if a.role_definition_id and a.policy_id
-            }
+            for a in assignments:
+                if not (a.role_definition_id and a.policy_id):
+                    raise GraphPayloadError(
+                        f"Graph returned PIM policy assignments with one ({a.id}) that lacks "
+                        "its roleDefinitionId or policyId",
+                        what="PIM policy assignments",
+                    )
+            by_role = {str(a.role_definition_id): str(a.policy_id) for a in assignments}
             wanted = [(rid, by_role[rid]) for rid in role_ids if rid in by_role]
             results = (
                 await s.batch(
@@ -426,7 +472,13 @@ class Collector:
                 model = results[f"pim:{rid}"]
                 if isinstance(model, BaseException):
                     raise model
-                policies.append(convert.pim_policy(model, rid))
+                policies.append(
+                    _converted(
+                        partial(convert.pim_policy, role_definition_id=rid),
+                        model,
+                        f"PIM policy of role {rid}",
+                    )
+                )
             return tuple(policies)
 
         return await self.record("pimPolicies", read) or ()
@@ -446,26 +498,62 @@ class Collector:
                 what="the FIDO2 method configuration",
                 permission="Policy.Read.All",
             )
-            return {"Fido2": convert.method_configuration(model)}
+            return {
+                "Fido2": _converted(
+                    convert.method_configuration, model, "the FIDO2 method configuration"
+                )
+            }
 
         return await self.record("methodConfigurations", read) or {}
 
 
-def _standing(instance: RoleInstance) -> RoleInstance:
-    from dataclasses import replace
+def _assignable(group: dict[str, Any]) -> bool | None:
+    """``isAssignableToRole``: ``null`` is Graph's default (false); absent is unknown."""
+    if "isAssignableToRole" not in group:
+        return None
+    value = group["isAssignableToRole"]
+    if value is None:
+        return False
+    return value if isinstance(value, bool) else None
 
+
+def _standing(instance: RoleInstance) -> RoleInstance:
     return replace(instance, assignment_type="Assigned", member_type="Direct", end=None)
 
 
-def _settled(value: Any, conv: Callable[[Any], Any]) -> Callable[[], Awaitable[Any]]:
+def _settled(value: Any, conv: Callable[[Any], Any], what: str) -> Callable[[], Awaitable[Any]]:
+    """A read of a settled ``$batch`` answer: its error, or its converted body."""
+
     async def read() -> Any:
         if isinstance(value, BaseException):
             raise value
         if value is None:
-            raise GraphError("Graph gave no answer")
-        return conv(value)
+            raise GraphError(f"Graph gave no answer for {what}", what=what)
+        return _converted(conv, value, what)
 
     return read
+
+
+def _converted(conv: Callable[[Any], Any], data: Any, what: str) -> Any:
+    """``conv(data)``; a ``ValueError`` (data Graph should not send) names the read."""
+    try:
+        return conv(data)
+    except ValueError as exc:
+        raise GraphPayloadError(
+            f"Graph returned {what} in a form breakglass cannot read: {exc}", what=what
+        ) from None
+
+
+def _group_data(data: dict[str, Any], gid: str) -> dict[str, Any]:
+    """A raw group object, checked: its id, and ``isAssignableToRole`` (BG-021) typed."""
+    if str(data.get("id") or "").lower() != gid.lower():
+        raise ValueError(f"Graph answered with group {data.get('id')!r} for group {gid}")
+    if "isAssignableToRole" not in data:
+        raise ValueError("isAssignableToRole was not returned")
+    value = data["isAssignableToRole"]
+    if value is not None and not isinstance(value, bool):
+        raise ValueError(f"isAssignableToRole: expected a boolean or null, got {value!r}")
+    return data
 
 
 async def collect_snapshot(

@@ -288,21 +288,28 @@ class GraphSession:
         except GraphError as exc:
             # The whole batch failed (token, transport, throttling): every read in it failed.
             return dict.fromkeys((item.key for item in chunk), exc)
-        try:
-            answers = {str(r["id"]): r for r in json.loads(raw or b"{}")["responses"]}
-        except (ValueError, KeyError, TypeError) as exc:
-            raise GraphPayloadError(f"Graph returned an unreadable $batch answer: {exc}") from None
+        answers = _batch_answers(raw)
+        if answers is None:
+            # Truncated, empty, HTML or shapeless: every read in the batch failed, each named.
+            return {
+                item.key: GraphPayloadError(
+                    f"Graph returned an unreadable $batch answer reading {item.what}",
+                    what=item.what,
+                )
+                for item in chunk
+            }
         results: dict[str, Any | GraphError] = {}
         retry: list[BatchItem] = []
         retry_after = 1.0
         for item in chunk:
             entry = answers.get(item.key)
-            if entry is None:
+            if not isinstance(entry, dict):
                 results[item.key] = GraphPayloadError(
                     f"the batch answer lacks {item.what}", what=item.what
                 )
                 continue
-            status = int(entry.get("status") or 0)
+            status = entry.get("status")
+            status = status if isinstance(status, int) and not isinstance(status, bool) else 0
             body = _body_bytes(entry.get("body"))
             if 200 <= status < 300:
                 try:
@@ -323,6 +330,18 @@ class GraphSession:
             await asyncio.sleep(min(retry_after, 60.0))
             results.update(await self._batch_chunk(retry, attempt + 1))
         return results
+
+
+def _batch_answers(raw: bytes | None) -> dict[str, Any] | None:
+    """The ``responses`` of a ``$batch`` answer by request id; None when unreadable."""
+    try:
+        data = json.loads(raw or b"")
+    except ValueError:
+        return None
+    responses = data.get("responses") if isinstance(data, dict) else None
+    if not isinstance(responses, list):
+        return None
+    return {str(r.get("id")): r for r in responses if isinstance(r, dict)}
 
 
 def _body_bytes(body: Any) -> bytes:

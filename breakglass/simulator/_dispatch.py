@@ -44,12 +44,18 @@ VERSIONS = ("v1.0", "beta")
 MAX_BATCH = 20
 JSON_TYPE = "application/json;odata.metadata=minimal;odata.streaming=true;charset=utf-8"
 _FAULT_ERRORS = {
+    401: ("InvalidAuthenticationToken", "Access token has expired or is not yet valid."),
+    403: ("Authorization_RequestDenied", "Insufficient privileges to complete the operation."),
     429: ("TooManyRequests", "Please retry again later."),
     500: ("InternalServerError", "An internal server error occurred."),
     502: ("BadGateway", "Bad gateway."),
     503: ("ServiceNotAvailable", "The service is temporarily unavailable. Please retry later."),
     504: ("GatewayTimeout", "The gateway did not receive a response in time."),
 }
+_HTML_PAGE = (
+    b"<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head>"
+    b"<body><h1>The service is temporarily unavailable.</h1></body></html>"
+)
 
 
 @dataclass
@@ -57,6 +63,41 @@ class Response:
     status: int
     body: Any
     headers: dict[str, str] = field(default_factory=dict)
+    #: Bytes to send instead of ``body`` as JSON (a damaged body injected as a fault).
+    raw: bytes | None = None
+
+
+def _with_overrides(page: Any, overrides: dict[str, Any]) -> Any:
+    """``page`` with ``overrides`` merged into the resource, or into each item of a page."""
+    if not overrides or not isinstance(page, dict):
+        return page
+    if isinstance(page.get("value"), list):
+        items = [{**i, **overrides} if isinstance(i, dict) else i for i in page["value"]]
+        return {**page, "value": items}
+    return {**page, **overrides}
+
+
+def _damaged(page: Any, body: str) -> Response:
+    """A 200 answer whose body is damaged the way ``body`` names (see ``_faults``)."""
+    text = json.dumps(page).encode("utf-8")
+    if body == "truncated":
+        return Response(200, None, raw=text[: max(1, len(text) // 2)])
+    if body == "empty":
+        return Response(200, None, raw=b"")
+    if body == "html":
+        return Response(200, None, {"Content-Type": "text/html; charset=utf-8"}, raw=_HTML_PAGE)
+    if body == "null":
+        return Response(200, None, raw=b"null")
+    if body == "empty_object":
+        return Response(200, {})
+    page = page if isinstance(page, dict) else {}
+    if body == "no_value":
+        return Response(200, {k: v for k, v in page.items() if k != "value"})
+    # id_only: each resource reduced to its id
+    if isinstance(page.get("value"), list):
+        items = [{"id": i.get("id")} if isinstance(i, dict) else i for i in page["value"]]
+        return Response(200, {**page, "value": items})
+    return Response(200, {"id": page.get("id")})
 
 
 class RequestLog:
@@ -252,6 +293,10 @@ class GraphFront:
                 page = route.handler(call)
         if next_link is not None and isinstance(page, dict):
             page = {**page, "@odata.nextLink": next_link}  # a crafted link (fault injection)
+        if fault is not None:
+            page = _with_overrides(page, fault.set)
+            if fault.body is not None:
+                return _damaged(page, fault.body)
         return Response(200, page)
 
     def _check_options(self, route: Route, options: QueryOptions) -> None:
@@ -296,7 +341,13 @@ class GraphFront:
             path = "/" + rest
             if method == "POST" and rest.strip("/").lower() == "$batch":
                 self.log.count_route(f"POST /{version}/$batch")
+                fault = self.faults.take(f"/{version}/$batch")
+                injected = self._fault(fault) if fault is not None else None
+                if injected is not None:
+                    raise injected
                 response = self._batch(version, body, claims, graph_base)
+                if fault is not None and fault.body is not None:
+                    response = _damaged(response.body, fault.body)
             else:
                 response = self.dispatch(method, version, path, split.query, claims, graph_base)
         except GraphErrorResponse as error:
@@ -348,7 +399,11 @@ class GraphFront:
                 error.status, error_body(error, request_id, request_id), error.headers
             )
         headers = {"Content-Type": JSON_TYPE, **result.headers}
-        return {"id": item["id"], "status": result.status, "headers": headers, "body": result.body}
+        body = result.body
+        if result.raw is not None:  # a damaged body (fault): its text, or null when empty
+            text = result.raw.decode("utf-8", "replace")
+            body = None if text in ("", "null") else text
+        return {"id": item["id"], "status": result.status, "headers": headers, "body": body}
 
     @staticmethod
     def _batch_url(version: str, url: str, graph_base: str) -> tuple[str, str, str]:

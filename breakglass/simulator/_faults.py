@@ -1,10 +1,22 @@
-"""Fault injection: throttling, outages, slow responses, empty pages and crafted nextLinks.
+"""Fault injection: the ways Graph misbehaves, per route.
 
 A fault applies to the next ``count`` Graph requests whose decoded path (with its query)
 matches ``path`` (a regular expression, ``re.search``), including requests inside
-``$batch``. Faults come from the scenario's ``faults`` list or ``POST /_sim/faults``.
-A ``next_link`` fault answers normally but replaces the page's ``@odata.nextLink`` with the
-given URL (a link to another host, or the same link again), to test a client's defences.
+``$batch``; the ``$batch`` request itself is matched as ``/v1.0/$batch``. Faults come from
+the scenario's ``faults`` list or ``POST /_sim/faults``. What a fault does:
+
+- ``status``: answer with that Graph error instead (401 expired token, 403
+  ``Authorization_RequestDenied``, 429/5xx with ``retry_after`` as ``Retry-After``);
+- ``delay``: answer late (seconds);
+- ``empty_pages``: insert empty pages that still carry a nextLink;
+- ``next_link``: replace the page's ``@odata.nextLink`` with this URL (another host, or the
+  same link again), to test a client's defences;
+- ``body``: answer 200 with a damaged body (``BODIES``): ``truncated`` JSON, an ``empty``
+  body, an ``html`` error page, a page with ``no_value``, ``null``, an ``empty_object``
+  ``{}``, or ``id_only`` (each resource reduced to ``{"id": ...}``). Inside ``$batch`` the
+  item's status stays 200 and its body becomes the damaged text (or ``null``);
+- ``set``: merge these properties into the served resource (or into each item of a page),
+  e.g. ``{"onPremisesSyncEnabled": "true"}`` for a wrong-typed property.
 """
 
 from __future__ import annotations
@@ -12,13 +24,17 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Fault", "FaultBook", "parse_fault"]
+__all__ = ["BODIES", "Fault", "FaultBook", "parse_fault"]
 
-_STATUSES = frozenset({429, 500, 502, 503, 504})
-_KEYS = frozenset({"path", "status", "count", "retry_after", "delay", "empty_pages", "next_link"})
+_STATUSES = frozenset({401, 403, 429, 500, 502, 503, 504})
+#: The damaged bodies a ``body`` fault can serve.
+BODIES = frozenset({"truncated", "empty", "html", "no_value", "null", "empty_object", "id_only"})
+_KEYS = frozenset(
+    {"path", "status", "count", "retry_after", "delay", "empty_pages", "next_link", "body", "set"}
+)
 
 
 @dataclass
@@ -32,6 +48,8 @@ class Fault:
     delay: float
     empty_pages: bool
     next_link: str | None = None
+    body: str | None = None
+    set: dict[str, Any] = field(default_factory=dict)
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -42,6 +60,8 @@ class Fault:
             "delay": self.delay,
             "empty_pages": self.empty_pages,
             "next_link": self.next_link,
+            "body": self.body,
+            "set": self.set,
         }
 
 
@@ -72,9 +92,28 @@ def parse_fault(spec: Mapping[str, Any]) -> Fault:
     next_link = spec.get("next_link")
     if next_link is not None and not isinstance(next_link, str):
         raise ValueError("'next_link' must be a URL string or null")
-    if status is None and not delay and not empty_pages and next_link is None:
-        raise ValueError("a fault needs a 'status', a 'delay', 'empty_pages' or 'next_link'")
-    return Fault(pattern, status, count, retry_after, float(delay), empty_pages, next_link)
+    body = spec.get("body")
+    if body is not None and body not in BODIES:
+        raise ValueError(f"'body' must be one of {sorted(BODIES)} or null")
+    overrides = spec.get("set", {})
+    if not isinstance(overrides, dict):
+        raise ValueError("'set' must be an object of properties to merge into what is served")
+    does_something = status is not None or delay or empty_pages or next_link is not None
+    if not does_something and body is None and not overrides:
+        raise ValueError(
+            "a fault needs a 'status', a 'delay', 'empty_pages', 'next_link', 'body' or 'set'"
+        )
+    return Fault(
+        pattern,
+        status,
+        count,
+        retry_after,
+        float(delay),
+        empty_pages,
+        next_link,
+        body,
+        dict(overrides),
+    )
 
 
 class FaultBook:

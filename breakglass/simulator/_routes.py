@@ -231,6 +231,36 @@ def _organization(call: Call) -> dict[str, Any]:
     return call.listing([project(o, selected) for o in call.tenant.collections["organization"]])
 
 
+def _domains(call: Call) -> dict[str, Any]:
+    """The tenant's domains; a scenario without a ``domains`` collection gets the ones its
+    organization's ``verifiedDomains`` name (Graph keeps the two in step)."""
+    selected = call.selected("domain", ["domains"])
+    items = call.tenant.collections["domains"] or [
+        _domain_from_verified(d)
+        for d in call.tenant.collections["organization"][0].get("verifiedDomains") or ()
+        if isinstance(d, Mapping) and d.get("name")
+    ]
+    return call.listing([project(d, selected) for d in items])
+
+
+def _domain_from_verified(verified: Mapping[str, Any]) -> dict[str, Any]:
+    capabilities = str(verified.get("capabilities") or "")
+    return {
+        "id": verified["name"],
+        "authenticationType": "Federated" if verified.get("type") == "Federated" else "Managed",
+        "availabilityStatus": None,
+        "isAdminManaged": True,
+        "isDefault": bool(verified.get("isDefault")),
+        "isInitial": bool(verified.get("isInitial")),
+        "isRoot": True,
+        "isVerified": True,
+        "passwordNotificationWindowInDays": None,
+        "passwordValidityPeriodInDays": None,
+        "supportedServices": [c.strip() for c in capabilities.split(",") if c.strip()],
+        "state": None,
+    }
+
+
 def _check_sign_in_activity(call: Call, selected: Sequence[str] | None, by_upn: bool) -> None:
     if selected is None or "signInActivity" not in selected:
         return
@@ -291,16 +321,20 @@ def _authentication_methods(call: Call) -> dict[str, Any]:
     )
 
 
-_OBJECT_COLLECTIONS = ("users", "groups")
+_OBJECT_COLLECTIONS = ("users", "groups", "servicePrincipals", "devices")
+_COLLECTION_OF = {
+    "user": "users",
+    "group": "groups",
+    "servicePrincipal": "servicePrincipals",
+    "device": "devices",
+}
 
 
 def _directory_object_view(
     call: Call, kind: str, resource: Mapping[str, Any], selected: Sequence[str] | None
 ) -> dict[str, Any]:
     type_name = kind.rsplit(".", 1)[-1]
-    allowed = KNOWN_PROPERTIES[type_name] | call.tenant.keys_of(
-        {"user": "users", "group": "groups"}.get(type_name, "")
-    )
+    allowed = KNOWN_PROPERTIES[type_name] | call.tenant.keys_of(_COLLECTION_OF.get(type_name, ""))
     typed = _typed(kind, resource)
     if selected is not None:
         return project(typed, selected, allowed=allowed)
@@ -576,6 +610,14 @@ ROUTES: tuple[Route, ...] = (
         "organization",
         ("Organization.Read.All", "Directory.Read.All"),
         _DOCS + "organization-list",
+    ),
+    Route(
+        "/domains",
+        _domains,
+        "domain",
+        "domains",
+        ("Domain.Read.All", "Directory.Read.All", "Domain.ReadWrite.All"),
+        _DOCS + "domain-list",
     ),
     Route(
         "/users",

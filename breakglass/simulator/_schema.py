@@ -79,6 +79,37 @@ KNOWN_PROPERTIES: dict[str, frozenset[str]] = {
         "securityComplianceNotificationMails securityComplianceNotificationPhones state "
         "street technicalNotificationMails tenantType verifiedDomains "
     ),
+    "servicePrincipal": _words(
+        "accountEnabled addIns alternativeNames appDescription appDisplayName appId "
+        "appManagementPolicies appOwnerOrganizationId appRoleAssignedTo appRoleAssignmentRequired "
+        "appRoleAssignments appRoles applicationTemplateId claimsMappingPolicies "
+        "createdObjects customSecurityAttributes delegatedPermissionClassifications "
+        "deletedDateTime description disabledByMicrosoftStatus displayName endpoints "
+        "federatedIdentityCredentials homeRealmDiscoveryPolicies homepage id info keyCredentials "
+        "loginUrl logoutUrl memberOf notes notificationEmailAddresses oauth2PermissionGrants "
+        "oauth2PermissionScopes ownedObjects owners passwordCredentials "
+        "preferredSingleSignOnMode preferredTokenSigningKeyThumbprint remoteDesktopSecurityConfiguration "
+        "replyUrls resourceSpecificApplicationPermissions samlSingleSignOnSettings "
+        "servicePrincipalNames servicePrincipalType signInAudience synchronization tags "
+        "tokenEncryptionKeyId tokenIssuancePolicies tokenLifetimePolicies transitiveMemberOf "
+        "verifiedPublisher "
+    ),
+    "device": _words(
+        "accountEnabled alternativeSecurityIds approximateLastSignInDateTime "
+        "complianceExpirationDateTime deletedDateTime deviceCategory deviceId deviceMetadata "
+        "deviceOwnership deviceVersion displayName enrollmentProfileName enrollmentType "
+        "extensionAttributes extensions id isCompliant isManaged isManagementRestricted "
+        "isRooted managementType manufacturer mdmAppId memberOf model "
+        "onPremisesLastSyncDateTime onPremisesSecurityIdentifier onPremisesSyncEnabled "
+        "operatingSystem operatingSystemVersion physicalIds profileType registeredOwners "
+        "registeredUsers registrationDateTime systemLabels transitiveMemberOf trustType "
+    ),
+    "domain": _words(
+        "authenticationType availabilityStatus domainNameReferences federationConfiguration id "
+        "isAdminManaged isDefault isInitial isRoot isVerified manufacturer model "
+        "passwordNotificationWindowInDays passwordValidityPeriodInDays rootDomain "
+        "serviceConfigurationRecords state supportedServices verificationDnsRecords "
+    ),
     "signIn": _words(
         "appDisplayName appId appliedConditionalAccessPolicies authenticationAppDeviceDetails "
         "clientAppUsed conditionalAccessStatus correlationId createdDateTime deviceDetail "
@@ -138,7 +169,18 @@ KNOWN_PROPERTIES: dict[str, frozenset[str]] = {
 }
 
 #: Directory object types: their errors use the ``Request_*`` codes of the directory service.
-DIRECTORY_TYPES = frozenset({"user", "group", "organization", "directoryRole", "directoryObject"})
+DIRECTORY_TYPES = frozenset(
+    {
+        "user",
+        "group",
+        "organization",
+        "directoryRole",
+        "directoryObject",
+        "servicePrincipal",
+        "device",
+        "domain",
+    }
+)
 
 #: What ``GET /users/{id}`` returns without ``$select`` (Graph's documented default set):
 #: no accountEnabled, signInActivity, onPremises* or assignedLicenses.
@@ -173,6 +215,10 @@ BETA_SIGNIN_FIELDS = _words(
 )
 #: Mixed collections (members, memberOf) accept any property of the types they hold.
 KNOWN_PROPERTIES["directoryObject"] = (
-    KNOWN_PROPERTIES["user"] | KNOWN_PROPERTIES["group"] | KNOWN_PROPERTIES["directoryRole"]
+    KNOWN_PROPERTIES["user"]
+    | KNOWN_PROPERTIES["group"]
+    | KNOWN_PROPERTIES["directoryRole"]
+    | KNOWN_PROPERTIES["servicePrincipal"]
+    | KNOWN_PROPERTIES["device"]
 )
 KNOWN_PROPERTIES["signInBeta"] = KNOWN_PROPERTIES["signIn"] | BETA_SIGNIN_FIELDS

@@ -86,7 +86,9 @@ class _Handler(BaseHTTPRequestHandler):
             method, self.path, headers, body, self.client_address[0], tls=self.server.tls
         )
         payload = b""
-        if response.body is not None:
+        if response.raw is not None:  # a damaged body injected as a fault
+            payload = response.raw
+        elif response.body is not None:
             payload = json.dumps(response.body).encode("utf-8")
         self.send_response(response.status)
         content_type = response.headers.pop("Content-Type", JSON_TYPE)

@@ -24,6 +24,15 @@ __all__ = ["Tenant", "merge_patch"]
 GROUP_TYPE = "#microsoft.graph.group"
 USER_TYPE = "#microsoft.graph.user"
 ROLE_TYPE = "#microsoft.graph.directoryRole"
+SERVICE_PRINCIPAL_TYPE = "#microsoft.graph.servicePrincipal"
+DEVICE_TYPE = "#microsoft.graph.device"
+#: The collections whose items can be directory objects (group members, role principals).
+DIRECTORY_OBJECTS: tuple[tuple[str, str], ...] = (
+    ("users", USER_TYPE),
+    ("groups", GROUP_TYPE),
+    ("servicePrincipals", SERVICE_PRINCIPAL_TYPE),
+    ("devices", DEVICE_TYPE),
+)
 #: Keys a scenario may carry that Graph never serves.
 SIMULATOR_ONLY = frozenset({"members", "visibleAt"})
 
@@ -106,11 +115,11 @@ class Tenant:
         return self.by_id["users"].get(key) or self.users_by_upn.get(key.lower())
 
     def directory_object(self, ident: str) -> tuple[str, dict[str, Any]] | None:
-        """(``@odata.type``, resource) of a user or group."""
-        if ident in self.by_id["users"]:
-            return USER_TYPE, self.by_id["users"][ident]
-        if ident in self.by_id["groups"]:
-            return GROUP_TYPE, self.by_id["groups"][ident]
+        """(``@odata.type``, resource) of a user, group, service principal or device."""
+        for collection, kind in DIRECTORY_OBJECTS:
+            found = self.by_id[collection].get(ident)
+            if found is not None:
+                return kind, found
         return None
 
     def newest_first(self, collection: str, time_key: str) -> list[dict[str, Any]]:

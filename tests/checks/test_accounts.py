@@ -228,9 +228,12 @@ def test_withheld_method_permission_is_an_error(tenant_factory, baseline) -> Non
         assert "UserAuthenticationMethod.Read.All" in finding.message
 
 
-@pytest.mark.parametrize(("usable", "expected"), [(True, Status.FAIL), (False, Status.PASS)])
+@pytest.mark.parametrize(
+    ("usable", "reason", "expected"),
+    [(True, "EnabledByPolicy", Status.FAIL), (False, "Expired", Status.PASS)],
+)
 def test_temporary_access_pass_counts_only_while_usable(
-    tenant_factory, baseline, usable, expected
+    tenant_factory, baseline, usable, reason, expected
 ) -> None:
     """An active TAP fails BG-006; an expired one does not."""
     s = clone(baseline)
@@ -243,20 +246,20 @@ def test_temporary_access_pass_counts_only_while_usable(
             "lifetimeInMinutes": 60,
             "isUsableOnce": True,
             "isUsable": usable,
-            "methodUsabilityReason": "enabledByPolicy",
+            "methodUsabilityReason": reason,
         }
     )
     assert one(_run(tenant_factory, s), "BG-006", BG2).status is expected
 
 
-def test_unknown_method_type_is_a_bg006_error(tenant_factory, baseline) -> None:
-    """A method type breakglass does not know is an error in BG-006, not a pass."""
+def test_unknown_method_type_fails_bg006(tenant_factory, baseline) -> None:
+    """A method type breakglass does not know fails BG-006 (DESIGN §7 edge rules), never passes."""
     s = clone(baseline)
     s["authenticationMethods"][BG2].append(
         {"@odata.type": "#microsoft.graph.telepathyAuthenticationMethod", "id": gid()}
     )
     run = _run(tenant_factory, s)
-    assert one(run, "BG-006", BG2).status is Status.ERROR
+    assert one(run, "BG-006", BG2).status is Status.FAIL
     assert one(run, "BG-005", BG2).status is Status.PASS
 
 

@@ -347,7 +347,7 @@ def test_active_role_templates_direct_and_via_group() -> None:
 
 
 def test_active_role_templates_ignores_expired_future_and_scoped() -> None:
-    """Expired, not-yet-started and administrative-unit-scoped assignments do not count."""
+    """Only live assignments at directory scope ``/`` count (not AU-scoped, not unscoped)."""
     held = roles_of(
         ME,
         set(),
@@ -356,8 +356,9 @@ def test_active_role_templates_ignores_expired_future_and_scoped() -> None:
         role(ME, "r-later", start=FUTURE),
         role(ME, "r-au", scope="/administrativeUnits/au1"),
         role(ME, "r-unscoped", scope=None, start=PAST),
+        role(ME, "r-tenant", scope="/", start=PAST),
     )
-    assert held == {"r-unscoped"}
+    assert held == {"r-tenant"}
 
 
 # ---------------------------------------------------------------------------------------
@@ -451,7 +452,7 @@ def model_role_holders(u: Universe) -> dict[str, set[str]]:
     holders: dict[str, set[str]] = {r: set() for r in ROLE_IDS}
     for ri in u.role_instances:
         live = (ri.start is None or ri.start <= NOW) and (ri.end is None or ri.end > NOW)
-        if live and ri.directory_scope_id in ("/", None):
+        if live and ri.directory_scope_id == "/":
             if ri.principal_id in u.user_types:
                 holders[ri.role_definition_id].add(ri.principal_id)
             holders[ri.role_definition_id] |= contents.get(ri.principal_id, set())

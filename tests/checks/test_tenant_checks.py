@@ -19,7 +19,6 @@ from tests.support.tenant import (
     active_ga,
     ca_policy,
     find,
-    gid,
     group,
     healthy_tenant,
     pim_policy,
@@ -259,26 +258,18 @@ def test_standing_ga_is_flagged_but_activation_is_not(tenant_factory, tenant) ->
 
 
 def test_ga_count_outside_range_fails(tenant_factory, tenant) -> None:
-    """More than eight Global Administrators fails the BG-030 headcount."""
+    """More than eight users holding Global Administrator actively fails the BG-030 headcount."""
     for i in range(8):
         uid = f"77777777-0000-4000-8000-00000000000{i}"
         tenant["users"].append(user(uid, f"admin{i}@contoso.com"))
-        tenant["roleEligibilityScheduleInstances"].append(
-            {
-                "id": gid(),
-                "principalId": uid,
-                "roleDefinitionId": GA,
-                "directoryScopeId": "/",
-                "startDateTime": "-1d",
-                "endDateTime": None,
-                "memberType": "Direct",
-                "roleEligibilityScheduleId": gid(),
-            }
+        tenant["roleAssignmentScheduleInstances"].append(
+            active_ga(uid, assignmentType="Activated", startDateTime="-1h", endDateTime="+3h")
         )
     run = _run(tenant_factory, tenant)
-    headcount = [f for f in findings_for(run, "BG-030", TENANT_ID) if "principals" in f.message]
+    headcount = [f for f in findings_for(run, "BG-030", TENANT_ID) if "users hold" in f.message]
     assert len(headcount) == 1
-    assert headcount[0].status is Status.FAIL and "11 principals" in headcount[0].message
+    # The two accounts and eight activations; ADMIN is only eligible and does not count.
+    assert headcount[0].status is Status.FAIL and "10 users" in headcount[0].message
 
 
 def test_standing_sensitive_role_fails_bg031(tenant_factory, tenant) -> None:

@@ -113,6 +113,20 @@ SENSITIVE = {
 }
 
 
+def approval_stage(approver: str) -> dict[str, Any]:
+    """One PIM approval stage with a single user as primary approver (Graph's shape)."""
+    return {
+        "approvalStageTimeOutInDays": 1,
+        "isApproverJustificationRequired": True,
+        "escalationTimeInMinutes": 0,
+        "isEscalationEnabled": False,
+        "primaryApprovers": [
+            {"@odata.type": "#microsoft.graph.singleUser", "userId": approver, "description": None}
+        ],
+        "escalationApprovers": [],
+    }
+
+
 def pim_policy(
     role_id: str,
     *,
@@ -120,8 +134,13 @@ def pim_policy(
     justification: bool = True,
     mfa: bool = True,
     approval: bool = True,
+    approver: str | None = ADMIN,
 ) -> dict[str, Any]:
-    """A PIM role management policy with activation (EndUser/Assignment) rules."""
+    """A PIM role management policy with activation (EndUser/Assignment) rules.
+
+    When ``approval`` is on, ``approver`` (a user id; None for nobody) approves activations.
+    """
+    approver = approver if approval else None
     pid = f"DirectoryRole_{TENANT_ID}_{role_id}"
     target = {
         "caller": "EndUser",
@@ -164,7 +183,7 @@ def pim_policy(
                     "isApprovalRequiredForExtension": False,
                     "isRequestorJustificationRequired": True,
                     "approvalMode": "SingleStage",
-                    "approvalStages": [],
+                    "approvalStages": [approval_stage(approver)] if approver else [],
                 },
             },
         ],
