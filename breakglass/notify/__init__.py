@@ -7,7 +7,14 @@ entry to each channel at least once, with retries and backoff, and record the ou
 channel; they take a session factory (``store.session_factory``) from their caller and never open
 the database. Channels: SMTP (STARTTLS), Microsoft Teams and Slack incoming webhooks, and
 a generic JSON webhook signed with HMAC-SHA256 (``verify_webhook_signature`` for
-receivers). Bodies come from ``templates/notify/``. Errors are scrubbed of every secret
+receivers).
+
+What an alert says is one contract (``EVENT_CONTRACTS``): per event type a payload
+``TypedDict`` that the producers build with ``signin_payload``, ``review_payload``,
+``monitor_blind_payload`` and ``monitor_recovered_payload``; ``event_view`` turns a payload
+into the ``EventView`` that the e-mail templates (``templates/notify/``), the Teams
+Adaptive Card and the Slack blocks all render. Events raised while no channel takes them
+are kept and delivered once one does. Errors are scrubbed of every secret
 field of the channel settings (``CHANNEL_SECRET_FIELDS``, derived from the settings type).
 """
 
@@ -29,6 +36,23 @@ if TYPE_CHECKING:
         dispatch_once,
         run_dispatcher,
     )
+    from breakglass.notify._events import (
+        EVENT_CONTRACTS,
+        Change,
+        EventContract,
+        EvidenceWindow,
+        MonitorBlindPayload,
+        MonitorRecoveredPayload,
+        ReviewPayload,
+        SignInPayload,
+        SignInSummary,
+        contract_problems,
+        monitor_blind_payload,
+        monitor_recovered_payload,
+        review_payload,
+        signin_payload,
+        signin_summary,
+    )
     from breakglass.notify._message import (
         DELIVERY_HEADER,
         IDEMPOTENCY_HEADER,
@@ -36,6 +60,7 @@ if TYPE_CHECKING:
         Notification,
     )
     from breakglass.notify._outbox import ESCALATION_EVENT, channels_for, publish
+    from breakglass.notify._render import RenderError
     from breakglass.notify._scrub import CHANNEL_SECRET_FIELDS, channel_secrets, scrub
     from breakglass.notify._signature import (
         SIGNATURE_HEADER,
@@ -43,6 +68,7 @@ if TYPE_CHECKING:
         sign_webhook,
         verify_webhook_signature,
     )
+    from breakglass.notify._view import EventView, event_view
 
 __all__ = [
     "BACKOFF_BASE",
@@ -50,23 +76,41 @@ __all__ = [
     "CHANNEL_SECRET_FIELDS",
     "DELIVERY_HEADER",
     "ESCALATION_EVENT",
+    "EVENT_CONTRACTS",
     "IDEMPOTENCY_HEADER",
     "SIGNATURE_HEADER",
     "TIMESTAMP_HEADER",
+    "Change",
     "DeliveryError",
     "DeliveryOutcome",
     "DispatchResult",
+    "EventContract",
+    "EventView",
+    "EvidenceWindow",
+    "MonitorBlindPayload",
+    "MonitorRecoveredPayload",
     "Notification",
+    "RenderError",
+    "ReviewPayload",
     "SessionFactory",
+    "SignInPayload",
+    "SignInSummary",
     "backoff_delay",
     "channel_secrets",
     "channels_for",
+    "contract_problems",
     "default_lease",
     "dispatch_once",
+    "event_view",
+    "monitor_blind_payload",
+    "monitor_recovered_payload",
     "publish",
+    "review_payload",
     "run_dispatcher",
     "scrub",
     "sign_webhook",
+    "signin_payload",
+    "signin_summary",
     "verify_webhook_signature",
 ]
 
@@ -82,6 +126,24 @@ _LAZY = {
     "default_lease": "breakglass.notify._dispatcher",
     "dispatch_once": "breakglass.notify._dispatcher",
     "run_dispatcher": "breakglass.notify._dispatcher",
+    "EVENT_CONTRACTS": "breakglass.notify._events",
+    "Change": "breakglass.notify._events",
+    "EventContract": "breakglass.notify._events",
+    "EvidenceWindow": "breakglass.notify._events",
+    "MonitorBlindPayload": "breakglass.notify._events",
+    "MonitorRecoveredPayload": "breakglass.notify._events",
+    "ReviewPayload": "breakglass.notify._events",
+    "SignInPayload": "breakglass.notify._events",
+    "SignInSummary": "breakglass.notify._events",
+    "contract_problems": "breakglass.notify._events",
+    "monitor_blind_payload": "breakglass.notify._events",
+    "monitor_recovered_payload": "breakglass.notify._events",
+    "review_payload": "breakglass.notify._events",
+    "signin_payload": "breakglass.notify._events",
+    "signin_summary": "breakglass.notify._events",
+    "RenderError": "breakglass.notify._render",
+    "EventView": "breakglass.notify._view",
+    "event_view": "breakglass.notify._view",
     "DELIVERY_HEADER": "breakglass.notify._message",
     "DeliveryError": "breakglass.notify._message",
     "IDEMPOTENCY_HEADER": "breakglass.notify._message",

@@ -17,6 +17,11 @@ failure returns the delivery to ``pending`` with ``attempts + 1`` and an exponen
 jittered backoff (capped at an hour); after ``max_attempts`` it is ``dead`` and logged as
 critical. A failing channel is skipped for the rest of the pass, so it costs the others
 at most one timeout per pass. ``last_error`` is scrubbed of URLs and configured secrets.
+
+An entry that cannot be rendered (no template for its event type, a broken template) is
+a failed delivery like any other, never sent as raw JSON. Each pass first adopts the
+entries that were queued while no channel took them (``adopt_undelivered``) and logs one
+warning for those still waiting.
 """
 
 from __future__ import annotations
@@ -37,7 +42,8 @@ from sqlalchemy.orm import Session
 from breakglass.config import ChannelSettings, Settings
 from breakglass.errors import StoreError
 from breakglass.notify._message import DeliveryError, Notification
-from breakglass.notify._render import RenderedBody, render_body
+from breakglass.notify._outbox import adopt_undelivered
+from breakglass.notify._render import RenderedBody, RenderError, render_body
 from breakglass.notify._scrub import channel_secrets, scrub
 from breakglass.notify._send import send_notification
 from breakglass.store.tables import DeliveryRow, OutboxRow
@@ -74,7 +80,7 @@ class DeliveryOutcome:
     status: OutcomeStatus
     #: Failed attempts so far (after this one).
     attempts: int
-    #: Why it failed (scrubbed), or a note on a sent delivery (template fallback, …).
+    #: Why it failed (scrubbed), or a note on a sent delivery (payload off the contract, …).
     error: str | None = None
     next_attempt_at: datetime | None = None
 
@@ -215,7 +221,7 @@ class _Pass:
         self.tenant_id = settings.tenant.id
         self.channels = {c.name: c for c in settings.notifications.channels}
         self.log = structlog.get_logger("breakglass.notify")
-        self.bodies: dict[int, RenderedBody] = {}
+        self.bodies: dict[int, RenderedBody | RenderError] = {}
         #: Deliveries tried in this pass, and channels that failed in it (skipped after).
         self.tried: set[int] = set()
         self.failing: set[str] = set()
@@ -225,16 +231,36 @@ class _Pass:
 
     def run(self, limit: int) -> DispatchResult:
         result = DispatchResult()
+        if self.outbox_ids is None:
+            self.adopt()
         while len(result.outcomes) < limit:
             claim = self.claim_next()
             if claim is None:
                 break
             self.tried.add(claim.delivery_id)
             outcome = self.deliver(claim)
-            if outcome.status != "sent":
-                self.failing.add(claim.channel)
+            unrenderable = isinstance(self.bodies.get(claim.outbox_id), RenderError)
+            if outcome.status != "sent" and not unrenderable:
+                self.failing.add(claim.channel)  # the channel's fault: skip it this pass
             result.outcomes.append(outcome)
         return result
+
+    def adopt(self) -> None:
+        """Queue deliveries for entries raised while no channel took them; warn once."""
+        with self.factory() as session, session.begin():
+            created, waiting = adopt_undelivered(
+                session, self.settings.notifications, tenant_id=self.tenant_id, now=self.now()
+            )
+        if created:
+            self.log.info("notify.adopted", deliveries=created)
+        if waiting:
+            self.log.warning(
+                "notify.undelivered",
+                events=sum(waiting.values()),
+                by_type=dict(sorted(waiting.items())),
+                hint="no notification channel takes these events; they are kept and go "
+                "out once [[notifications.channels]] has a channel for them",
+            )
 
     # -- claiming ---------------------------------------------------------------------
 
@@ -319,8 +345,7 @@ class _Pass:
                     f"channel {claim.channel!r} is not configured (removed or renamed?)",
                     likely_config=True,
                 )
-            notification = self.notification(claim, channel)
-            note = self.bodies[claim.outbox_id].template_error
+            notification, note = self.notification(claim, channel)
             extra = send_notification(channel, notification, resolve=self.settings.resolve)
             note = "; ".join(n for n in (note, extra) if n) or None
         except DeliveryError as exc:
@@ -333,31 +358,38 @@ class _Pass:
             return self.record_sent(claim, scrub(note, secrets) if note else None)
         return self.record_failure(claim, error, scrub(str(error), secrets))
 
-    def notification(self, claim: _Claim, channel: ChannelSettings) -> Notification:
+    def notification(
+        self, claim: _Claim, channel: ChannelSettings
+    ) -> tuple[Notification, str | None]:
+        """The rendered notification and a note on its payload; ``RenderError`` if none."""
         with self.factory() as session:
             outbox = session.get(OutboxRow, claim.outbox_id)
         if outbox is None:  # a foreign key makes this impossible; say so if it happens
             raise DeliveryError(f"outbox entry {claim.outbox_id} is missing")
         if claim.outbox_id not in self.bodies:
-            body = render_body(
-                outbox_id=outbox.id,
-                tenant_id=outbox.tenant_id,
-                event_type=outbox.event_type,
-                severity=outbox.severity,
-                subject=outbox.subject,
-                created_at=outbox.created_at,
-                payload=outbox.payload,
-            )
-            if body.template_error:
+            try:
+                self.bodies[claim.outbox_id] = render_body(
+                    outbox_id=outbox.id,
+                    tenant_id=outbox.tenant_id,
+                    event_type=outbox.event_type,
+                    severity=outbox.severity,
+                    subject=outbox.subject,
+                    created_at=outbox.created_at,
+                    payload=outbox.payload,
+                    timezone=self.settings.notifications.timezone,
+                )
+            except RenderError as exc:
                 self.log.error(
                     "notify.template_error",
                     outbox_id=outbox.id,
                     event_type=outbox.event_type,
-                    problem=body.template_error,
+                    problem=str(exc),
                 )
-            self.bodies[claim.outbox_id] = body
+                self.bodies[claim.outbox_id] = exc
         body = self.bodies[claim.outbox_id]
-        return Notification(
+        if isinstance(body, RenderError):
+            raise body
+        note = Notification(
             outbox_id=outbox.id,
             channel=channel.name,
             tenant_id=outbox.tenant_id,
@@ -368,7 +400,9 @@ class _Pass:
             payload=outbox.payload,
             text=body.text,
             html=body.html,
+            view=body.view,
         )
+        return note, body.contract_note or None
 
     # -- recording --------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from breakglass.errors import BreakglassError
+from breakglass.notify._view import EventView
 
 __all__ = ["DELIVERY_HEADER", "IDEMPOTENCY_HEADER", "DeliveryError", "Notification"]
 
@@ -32,6 +33,8 @@ class Notification:
     text: str
     #: HTML body (email HTML part); autoescaped.
     html: str
+    #: What every channel shows (Teams and Slack cards are built from it).
+    view: EventView
 
     @property
     def delivery_id(self) -> str:

@@ -4,21 +4,26 @@
 (a new sign-in, an opened review, an escalation), it routes the event with
 ``channels_for`` and queues one delivery per channel; the dispatcher delivers later, per
 channel, with retries.
+
+An event that no configured channel takes is still stored, without deliveries: it is kept,
+not lost. ``adopt_undelivered`` (run by every dispatch pass) routes such events again and
+creates their deliveries once a channel takes them; the pass warns once about the ones
+still waiting.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 from typing import Any
 
-import structlog
-from sqlalchemy import select
+from sqlalchemy import exists, insert, select
 from sqlalchemy.orm import Session
 
 from breakglass.config import NotificationSettings, Settings
 from breakglass.store.tables import DeliveryRow, OutboxRow
 
-__all__ = ["ESCALATION_EVENT", "channels_for", "enqueue", "publish"]
+__all__ = ["ESCALATION_EVENT", "adopt_undelivered", "channels_for", "enqueue", "publish"]
 
 #: The event type of an overdue-review escalation (routed to the escalation contacts too).
 ESCALATION_EVENT = "review_overdue"
@@ -101,14 +106,8 @@ def enqueue(
     )
     session.add(row)
     session.flush()
-    if not channels:
-        # Recorded (the event is real) but nobody will hear of it: say so loudly.
-        structlog.get_logger("breakglass.notify").error(
-            "notify.no_channels",
-            outbox_id=row.id,
-            event_type=event_type,
-            hint="no notification channel takes this event type; configure one",
-        )
+    # No channel: the entry waits without deliveries; the dispatcher adopts it once a
+    # channel takes it, and warns once per pass meanwhile (not once per event here).
     for channel in channels:
         session.add(
             DeliveryRow(
@@ -122,3 +121,59 @@ def enqueue(
         )
     session.flush()
     return row
+
+
+def adopt_undelivered(
+    session: Session, notifications: NotificationSettings, *, tenant_id: str, now: datetime
+) -> tuple[int, Counter[str]]:
+    """Queue deliveries for entries that have none, now that a channel takes them.
+
+    Returns the number of deliveries created and, by event type, the entries still
+    waiting for a channel. Joins the caller's transaction. Two dispatchers adopting the
+    same entry at once create its deliveries once (``uq_delivery_channel``).
+    """
+    orphans = session.execute(
+        select(OutboxRow.id, OutboxRow.event_type)
+        .where(
+            OutboxRow.tenant_id == tenant_id,
+            ~exists().where(DeliveryRow.outbox_id == OutboxRow.id),
+        )
+        .order_by(OutboxRow.id)
+    ).all()
+    created = 0
+    waiting: Counter[str] = Counter()
+    for outbox_id, event_type in orphans:
+        channels = channels_for(notifications, event_type)
+        if not channels:
+            waiting[event_type] += 1
+            continue
+        for channel in channels:
+            created += _insert_delivery(session, tenant_id, outbox_id, channel, now)
+    return created, waiting
+
+
+def _insert_delivery(
+    session: Session, tenant_id: str, outbox_id: int, channel: str, now: datetime
+) -> int:
+    values = {
+        "tenant_id": tenant_id,
+        "outbox_id": outbox_id,
+        "channel": channel,
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+    }
+    dialect = session.get_bind().dialect.name
+    stmt: Any
+    if dialect == "sqlite":
+        from sqlalchemy.dialects import sqlite
+
+        stmt = sqlite.insert(DeliveryRow).values(**values).on_conflict_do_nothing()
+    elif dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        stmt = postgresql.insert(DeliveryRow).values(**values).on_conflict_do_nothing()
+    else:  # pragma: no cover - only SQLite and PostgreSQL are supported stores
+        stmt = insert(DeliveryRow).values(**values)
+    result = session.execute(stmt)
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -2,8 +2,10 @@
 
 * Teams: an Adaptive Card message (``{"type": "message", "attachments": [card]}``), the
   shape both Teams Workflows ("When a Teams webhook request is received") and the older
-  Office 365 connector incoming webhooks accept.
-* Slack: an incoming-webhook message ``{"text": fallback, "blocks": [...]}``.
+  Office 365 connector incoming webhooks accept: a coloured headline, a FactSet with every
+  fact of the alert's view, its lists and "What to do".
+* Slack: an incoming-webhook message ``{"text": fallback, "blocks": [...]}``: header, lead,
+  the facts as section fields, the lists and "What to do".
 * Generic: a JSON document with the event, signed as ``breakglass.notify._signature``
   describes (HMAC-SHA256 over ``timestamp + "." + body``).
 
@@ -16,6 +18,7 @@ No error message contains the URL.
 from __future__ import annotations
 
 import json
+import re
 import ssl
 import time
 from pathlib import Path
@@ -37,38 +40,89 @@ __all__ = ["send_json", "slack_payload", "teams_payload", "webhook_body"]
 WEBHOOK_SCHEMA = "breakglass.notification/v1"
 _SLACK_HEADER_MAX = 150
 _SLACK_SECTION_MAX = 3000
+_SLACK_FIELD_MAX = 2000
+_SLACK_FIELDS_PER_SECTION = 10
 _TRANSIENT = {408, 425, 429}
+_CODE = re.compile(r"`([^`]+)`")
+
+
+_TEAMS_STYLE = {"critical": "attention", "warning": "warning", "good": "good", "info": "accent"}
 
 
 def teams_payload(note: Notification) -> dict[str, Any]:
-    """An Adaptive Card (schema 1.4) with the subject as title and the text body."""
-    colour = "Attention" if note.severity in ("critical", "high") else "Default"
+    """An Adaptive Card (schema 1.4) built from the alert's view: headline, facts, what to do."""
+    view = note.view
+    body: list[dict[str, Any]] = [
+        {
+            "type": "Container",
+            "style": _TEAMS_STYLE[view.tone],
+            "bleed": True,
+            "items": [
+                {
+                    "type": "TextBlock",
+                    "text": f"breakglass · {note.severity} · {note.event_type}",
+                    "isSubtle": True,
+                    "size": "Small",
+                    "wrap": True,
+                },
+                {
+                    "type": "TextBlock",
+                    "text": view.headline,
+                    "weight": "Bolder",
+                    "size": "Large",
+                    "wrap": True,
+                },
+            ],
+        },
+        {"type": "TextBlock", "text": view.lead, "wrap": True},
+        {
+            "type": "FactSet",
+            "facts": [{"title": label, "value": value} for label, value in view.facts],
+        },
+    ]
+    for title, lines in view.lists:
+        body.append(
+            {
+                "type": "TextBlock",
+                "text": title,
+                "weight": "Bolder",
+                "wrap": True,
+                "spacing": "Medium",
+            }
+        )
+        body += [
+            {"type": "TextBlock", "text": f"• {line}", "wrap": True, "spacing": "None"}
+            for line in lines
+        ]
+    body += [
+        {
+            "type": "Container",
+            "style": "emphasis",
+            "spacing": "Medium",
+            "items": [
+                {"type": "TextBlock", "text": "What to do", "weight": "Bolder", "wrap": True},
+                # Adaptive Cards have no inline code: commands go in quotes.
+                {"type": "TextBlock", "text": _CODE.sub(r"“\1”", view.action), "wrap": True},
+            ],
+        },
+        {
+            "type": "TextBlock",
+            "text": f"Tenant {note.tenant_id} · notification {note.delivery_id}",
+            "isSubtle": True,
+            "size": "Small",
+            "wrap": True,
+        },
+    ]
     card = {
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
         "type": "AdaptiveCard",
         "version": "1.4",
         "msteams": {"width": "Full"},
-        "body": [
-            {
-                "type": "TextBlock",
-                "text": note.subject,
-                "weight": "Bolder",
-                "size": "Medium",
-                "color": colour,
-                "wrap": True,
-            },
-            {"type": "TextBlock", "text": note.text, "wrap": True, "fontType": "Monospace"},
-            {
-                "type": "TextBlock",
-                "text": f"{note.severity} · {note.event_type} · {note.delivery_id}",
-                "isSubtle": True,
-                "size": "Small",
-                "wrap": True,
-            },
-        ],
+        "body": body,
     }
     return {
         "type": "message",
+        "summary": _cut(view.headline, 250),
         "attachments": [
             {
                 "contentType": "application/vnd.microsoft.card.adaptive",
@@ -87,30 +141,44 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _mrkdwn(text: str, limit: int = _SLACK_SECTION_MAX) -> dict[str, str]:
+    return {"type": "mrkdwn", "text": _cut(text, limit)}
+
+
 def slack_payload(note: Notification) -> dict[str, Any]:
-    """Fallback ``text`` plus header, body and context blocks (within Slack's limits)."""
-    body = _cut(_slack_escape(note.text), _SLACK_SECTION_MAX - 8)
-    return {
-        "text": _cut(f"{note.subject}\n{note.text}", 4000),
-        "blocks": [
-            {
-                "type": "header",
-                "text": {"type": "plain_text", "text": _cut(note.subject, _SLACK_HEADER_MAX)},
-            },
-            {"type": "section", "text": {"type": "mrkdwn", "text": f"```{body}```"}},
-            {
-                "type": "context",
-                "elements": [
-                    {
-                        "type": "mrkdwn",
-                        "text": _slack_escape(
-                            f"{note.severity} · {note.event_type} · {note.delivery_id}"
-                        ),
-                    }
-                ],
-            },
-        ],
-    }
+    """Block Kit blocks built from the alert's view (within Slack's limits), plus fallback text."""
+    view = note.view
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "header",
+            "text": {"type": "plain_text", "text": _cut(view.headline, _SLACK_HEADER_MAX)},
+        },
+        {"type": "section", "text": _mrkdwn(_slack_escape(view.lead))},
+    ]
+    fields = [
+        _mrkdwn(f"*{_slack_escape(label)}*\n{_slack_escape(value)}", _SLACK_FIELD_MAX)
+        for label, value in view.facts
+    ]
+    for i in range(0, len(fields), _SLACK_FIELDS_PER_SECTION):
+        blocks.append({"type": "section", "fields": fields[i : i + _SLACK_FIELDS_PER_SECTION]})
+    for title, lines in view.lists:
+        items = "\n".join(f"• {_slack_escape(line)}" for line in lines)
+        blocks.append({"type": "section", "text": _mrkdwn(f"*{_slack_escape(title)}*\n{items}")})
+    blocks += [
+        {"type": "section", "text": _mrkdwn(f"*What to do*\n{_slack_escape(view.action)}")},
+        {
+            "type": "context",
+            "elements": [
+                _mrkdwn(
+                    _slack_escape(
+                        f"breakglass · {note.severity} · {note.event_type} · tenant "
+                        f"{note.tenant_id} · {note.delivery_id}"
+                    )
+                )
+            ],
+        },
+    ]
+    return {"text": _cut(f"{view.headline}\n{view.lead}", 4000), "blocks": blocks[:50]}
 
 
 def webhook_body(note: Notification) -> bytes:

@@ -75,15 +75,19 @@ def test_all_four_channels_deliver(
     card = teams.json()["attachments"][0]
     assert card["contentType"] == "application/vnd.microsoft.card.adaptive"
     assert card["content"]["type"] == "AdaptiveCard"
-    assert card["content"]["body"][0]["text"] == "Sign-in of bg1@contoso.onmicrosoft.com"
+    headline = card["content"]["body"][0]["items"][1]["text"]
+    assert headline == "FAILED sign-in to emergency account bg1@contoso.onmicrosoft.com"
+    assert any(b["type"] == "FactSet" for b in card["content"]["body"])
     assert teams.headers["x-breakglass-delivery"] == f"{outbox_id}:teams"
     assert teams.headers["idempotency-key"] == f"{outbox_id}:teams"
 
     # Slack: fallback text plus blocks.
     (slack,) = receiver.to("slack")
     message = slack.json()
-    assert message["text"].startswith("Sign-in of bg1@contoso.onmicrosoft.com")
-    assert [b["type"] for b in message["blocks"]] == ["header", "section", "context"]
+    assert message["text"].startswith("FAILED sign-in to emergency account bg1@")
+    types = [b["type"] for b in message["blocks"]]
+    assert types[0] == "header" and types[-1] == "context"
+    assert any("fields" in b for b in message["blocks"])
 
     # Generic: signed over timestamp + "." + exact body.
     (hook,) = receiver.to("generic")

@@ -22,6 +22,7 @@ from breakglass.store import Store
 from breakglass.store.tables import DeliveryRow, OutboxRow
 from tests.support.notify import (
     HMAC_SECRET,
+    SIGNIN_PAYLOAD,
     SMTP_PASSWORD,
     URL_TOKEN,
     Certs,
@@ -176,21 +177,56 @@ def test_unconfigured_channel_is_retried_not_lost(
     assert gone.status == "pending" and "'gone' is not configured" in str(gone.last_error)
 
 
-def test_template_problem_still_delivers_with_fallback(
+def test_event_without_template_is_a_failed_delivery(
     db_url: str, sessions: SessionFactory, receiver: Receiver
 ) -> None:
-    """An event without a template is sent as subject + JSON, and the problem is recorded."""
+    """An event type without templates is never sent as raw JSON: the delivery fails, named."""
     settings = make_settings(db_url, [hook_channel(receiver, "generic", "webhook")])
     queue(sessions, settings, event_type="brand_new", subject="New thing", payload={"x": 1}, now=T0)
+    queue(sessions, settings, key="signin:ok", now=T0)
 
     with capture_logs() as logs:
         result = dispatch_once(settings, now=T0, session_factory=sessions)
 
-    assert [o.status for o in result.outcomes] == ["sent"]
-    (row,) = deliveries(sessions)
-    assert row.status == "sent" and "no template" in str(row.last_error)
-    assert '"x": 1' in receiver.to("generic")[0].json()["text"]
+    assert [o.status for o in result.outcomes] == ["retry", "sent"]  # the channel is not blamed
+    broken, fine = deliveries(sessions)
+    assert broken.status == "pending" and "brand_new" in str(broken.last_error)
+    assert fine.status == "sent"
+    assert [r.json()["event_type"] for r in receiver.to("generic")] == ["signin"]
     assert any(e["event"] == "notify.template_error" for e in logs)
+
+
+def test_alerts_raised_without_channels_are_kept_and_delivered_later(
+    db_url: str, sessions: SessionFactory, receiver: Receiver
+) -> None:
+    """Events published with no channel are kept, warned about once per pass, and go out once one exists."""
+    bare = make_settings(db_url, [])
+    with capture_logs() as logs:
+        for i in range(3):
+            with sessions() as session, session.begin():
+                publish(
+                    session,
+                    bare,
+                    event_type="signin",
+                    severity="critical",
+                    subject=f"Sign-in {i}",
+                    payload=SIGNIN_PAYLOAD,
+                    dedupe_key=f"signin:{i}",
+                    now=T0,
+                )
+        result = dispatch_once(bare, now=T0, session_factory=sessions)
+    assert result.outcomes == [] and deliveries(sessions) == []
+    assert not [e for e in logs if e["log_level"] == "error"]
+    (warning,) = [e for e in logs if e["log_level"] == "warning"]
+    assert warning["event"] == "notify.undelivered" and warning["events"] == 3
+
+    configured = make_settings(db_url, [hook_channel(receiver, "soc", "slack")])
+    delivered = dispatch_once(configured, now=T0, session_factory=sessions)
+
+    assert [o.status for o in delivered.outcomes] == ["sent"] * 3
+    assert len(receiver.to("soc")) == 3
+    again = dispatch_once(configured, now=T0, session_factory=sessions)
+    assert again.outcomes == [] and len(deliveries(sessions)) == 3
 
 
 def test_live_claim_is_respected_and_expired_claim_taken_over(

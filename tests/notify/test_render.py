@@ -1,4 +1,4 @@
-"""Bodies from templates/notify/, and the fallback that never loses a message."""
+"""Bodies from templates/notify/: one per contract event type, and no silent fallback."""
 
 from __future__ import annotations
 
@@ -8,42 +8,16 @@ from typing import Any
 import jinja2
 import pytest
 
-from breakglass.notify import _render
+from breakglass.notify import EVENT_CONTRACTS, RenderError, _render, contract_problems, event_view
 from breakglass.notify._render import render_body
+from breakglass.resources import data_dir
 from tests.support.notify import SIGNIN_PAYLOAD
 
 CREATED = datetime(2025, 3, 1, 2, 15, tzinfo=UTC)
 
-PAYLOADS: dict[str, dict[str, Any]] = {
-    "signin": SIGNIN_PAYLOAD,
-    "review_opened": {
-        "review_id": "R-42",
-        "upn": "bg1@contoso.onmicrosoft.com",
-        "submit_by": "2025-03-02T02:15Z",
-    },
-    "review_transition": {
-        "review_id": "R-42",
-        "from_state": "open",
-        "to_state": "submitted",
-        "actor": "alice",
-    },
-    "review_overdue": {
-        "review_id": "R-42",
-        "state": "open",
-        "deadline": "2025-03-02T02:15Z",
-        "overdue_by": "3 h",
-    },
-    "monitor_blind": {
-        "component": "sign-in watcher",
-        "reason": "AuditLog.Read.All missing",
-        "since": "2025-03-01T00:00Z",
-    },
-    "test": {"requested_by": "alice"},
-}
-
 
 def _render_event(
-    event_type: str, payload: dict[str, Any], subject: str = "Subject"
+    event_type: str, payload: dict[str, Any], subject: str = "Subject", timezone: str = "UTC"
 ) -> _render.RenderedBody:
     return render_body(
         outbox_id=7,
@@ -53,43 +27,77 @@ def _render_event(
         subject=subject,
         created_at=CREATED,
         payload=payload,
+        timezone=timezone,
     )
 
 
-@pytest.mark.parametrize("event_type", sorted(PAYLOADS))
-def test_every_event_type_has_text_and_html(event_type: str) -> None:
-    """Each event type renders both bodies from its templates, without the fallback."""
-    body = _render_event(event_type, PAYLOADS[event_type])
-    assert body.template_error is None
-    assert "Subject" in body.text
-    assert body.html.lstrip().startswith("<!doctype html>")
+@pytest.mark.parametrize("event_type", sorted(EVENT_CONTRACTS))
+def test_every_contract_event_type_has_both_templates(event_type: str) -> None:
+    """Each event type of the contract has a text and an HTML template file."""
+    folder = data_dir("templates") / "notify"
+    assert (folder / f"{event_type}.txt.j2").is_file()
+    assert (folder / f"{event_type}.html.j2").is_file()
 
 
 def test_signin_body_names_every_fact() -> None:
-    """A sign-in alert says who, when, result and error code, IP, place, app, CA and review."""
-    body = _render_event("signin", SIGNIN_PAYLOAD)
+    """A sign-in alert says who, when (local and UTC), result and reason, IP, place, app and review."""
+    assert contract_problems("signin", SIGNIN_PAYLOAD) == []
+    body = _render_event("signin", SIGNIN_PAYLOAD, timezone="Europe/Oslo")
     for fact in (
-        "Emergency 1 <bg1@contoso.onmicrosoft.com>",
-        "2025-03-01T02:14:00Z",
-        "FAILURE (error 50126: Invalid username or password)",
+        "bg1@contoso.onmicrosoft.com (Emergency 1)",
+        "2025-03-01 03:14:00 CET (02:14:00 UTC)",
+        "Failure — error 50126: Invalid username or password",
+        "Interactive",
         "203.0.113.7",
         "Oslo, NO",
         "Azure Portal",
+        "Browser",
         "notApplied",
-        "R-42",
-        "https://breakglass.contoso.example/reviews/R-42",
+        "Review 42",
+        "submission due 2025-03-02 03:15:00 CET",
     ):
         assert fact in body.text, fact
-    assert "Emergency 1 &lt;bg1@contoso.onmicrosoft.com&gt;" in body.html
+        assert fact in body.html, fact
+    assert "What to do" in body.text and "What to do" in body.html
 
 
-def test_successful_signin_has_no_error_code() -> None:
-    """A success reads SUCCESS, and missing optional facts are left out, not 'None'."""
+def test_changes_are_rendered_when_present() -> None:
+    """What the account changed ("changes") is listed; unread evidence says so, never "None"."""
+    changed = {
+        **SIGNIN_PAYLOAD,
+        "changes": [
+            {
+                "at": "2025-03-01T02:20:00+00:00",
+                "activity": "Update conditional access policy",
+                "targets": "Block legacy authentication",
+                "result": "success",
+            }
+        ],
+        "evidence_window": {"start": "2025-03-01T02:09:00+00:00", "end": "2025-03-01T03:00:00Z"},
+    }
+    assert contract_problems("signin", changed) == []
+    body = _render_event("signin", changed)
+    assert "Update conditional access policy “Block legacy authentication”" in body.text
+    assert "Directory audits read: 2025-03-01 02:09:00 UTC to" in body.text
+    unread = _render_event("signin", {**SIGNIN_PAYLOAD, "changes": None})
+    assert "could not be read" in unread.text and "None" not in unread.text
+
+
+def test_successful_signin_leaves_out_what_graph_did_not_give() -> None:
+    """A success reads Success; facts Graph did not report say so instead of 'None'."""
     body = _render_event(
-        "signin", {"upn": "bg1@contoso.onmicrosoft.com", "status": "success", "error_code": 0}
+        "signin",
+        {
+            **SIGNIN_PAYLOAD,
+            "success": True,
+            "error_code": 0,
+            "failure_reason": None,
+            "ip_address": None,
+        },
     )
-    assert "Result: SUCCESS\n" in body.text
-    assert "None" not in body.text and "Location" not in body.text
+    assert "Success" in body.text and "Failure" not in body.text
+    assert "IP address:" in body.text and "not reported by Graph" in body.text
+    assert "None" not in body.text
 
 
 def test_html_is_autoescaped() -> None:
@@ -99,22 +107,32 @@ def test_html_is_autoescaped() -> None:
     assert "&lt;script&gt;" in body.html
 
 
-def test_unknown_event_type_falls_back_to_subject_and_json() -> None:
-    """An event type without templates still yields a body: subject plus payload as JSON."""
-    body = _render_event("brand_new", {"answer": 42}, subject="Something happened")
-    assert body.template_error is not None and "brand_new" in body.template_error
-    assert body.text.startswith("Something happened")
-    assert '"answer": 42' in body.text
-    assert "Something happened" in body.html
+def test_unknown_event_type_is_an_error_not_json() -> None:
+    """An event type outside the contract raises RenderError naming it; nothing falls back to JSON."""
+    with pytest.raises(RenderError, match="brand_new"):
+        _render_event("brand_new", {"answer": 42}, subject="Something happened")
 
 
-def test_broken_template_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A template that raises while rendering falls back and reports the problem."""
+def test_missing_template_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A contract event type whose template file is missing raises RenderError naming the file."""
+    env = jinja2.Environment(loader=jinja2.DictLoader({"signin.txt.j2": "x"}), autoescape=True)
+    monkeypatch.setattr(_render, "_environment", lambda: env)
+    with pytest.raises(RenderError, match=r"signin\.html\.j2"):
+        _render_event("signin", SIGNIN_PAYLOAD)
+
+
+def test_broken_template_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A template that raises while rendering is a RenderError with the cause, not a fallback."""
     env = jinja2.Environment(
         loader=jinja2.DictLoader({"signin.txt.j2": "{{ 1 // 0 }}", "signin.html.j2": "x"}),
         autoescape=True,
     )
     monkeypatch.setattr(_render, "_environment", lambda: env)
-    body = _render_event("signin", {"upn": "bg1@contoso.onmicrosoft.com"}, subject="Alert")
-    assert body.template_error is not None and "division" in body.template_error
-    assert body.text.startswith("Alert") and "bg1@contoso.onmicrosoft.com" in body.text
+    with pytest.raises(RenderError, match="division"):
+        _render_event("signin", SIGNIN_PAYLOAD)
+
+
+def test_times_show_utc_alone_by_default() -> None:
+    """Without a configured zone a time is shown once, in UTC."""
+    view = event_view("signin", SIGNIN_PAYLOAD)
+    assert ("When", "2025-03-01 02:14:00 UTC") in view.facts

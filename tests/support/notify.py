@@ -27,6 +27,7 @@ from tests.support.settings import offline_settings
 __all__ = [
     "HMAC_SECRET",
     "SIGNIN_PAYLOAD",
+    "SIGNIN_RAW",
     "SMTP_PASSWORD",
     "SMTP_USER",
     "TENANT",
@@ -35,9 +36,11 @@ __all__ = [
     "Received",
     "Receiver",
     "SmtpServer",
+    "card_text",
     "deliveries",
     "free_port",
     "hook_channel",
+    "mail_bodies",
     "make_settings",
     "queue",
     "serve_receiver",
@@ -116,6 +119,24 @@ def smtp_channel(server: SmtpServer, certs: Certs, **overrides: Any) -> dict[str
     }
     channel.update(overrides)
     return channel
+
+
+def mail_bodies(server: SmtpServer, delivery_id: str) -> tuple[str, str]:
+    """The text and the (unescaped) HTML part of the one message with this delivery id."""
+    import email
+    import email.policy
+    import html
+
+    found = []
+    for envelope in server.messages:
+        message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
+        if message["X-Breakglass-Delivery"] == delivery_id:
+            found.append(message)
+    assert len(found) == 1, f"{len(found)} messages for {delivery_id}"
+    text = found[0].get_body(preferencelist=("plain",))
+    markup = found[0].get_body(preferencelist=("html",))
+    assert text is not None and markup is not None
+    return text.get_content(), html.unescape(markup.get_content())
 
 
 # -- HTTP receivers ----------------------------------------------------------------------
@@ -199,6 +220,22 @@ def serve_receiver(certs: Certs | None) -> Iterator[Receiver]:
     server.server_close()
 
 
+def card_text(document: Any) -> str:
+    """The text a reader sees in a Teams card or Slack blocks (``text``, ``title``, ``value``
+    strings), one a line; structure such as ``"spacing": "None"`` is left out."""
+    if isinstance(document, dict):
+        return "\n".join(
+            value
+            if isinstance(value, str) and key in ("text", "title", "value")
+            else card_text(value)
+            for key, value in document.items()
+            if not isinstance(value, str) or key in ("text", "title", "value")
+        )
+    if isinstance(document, list):
+        return "\n".join(card_text(v) for v in document)
+    return ""
+
+
 def hook_channel(receiver: Receiver, name: str, kind: str, **overrides: Any) -> dict[str, Any]:
     """A ``kind`` hook channel posting to ``receiver``; a webhook gets the HMAC secret."""
     channel: dict[str, Any] = {
@@ -213,23 +250,51 @@ def hook_channel(receiver: Receiver, name: str, kind: str, **overrides: Any) -> 
     return channel
 
 
-SIGNIN_PAYLOAD: dict[str, Any] = {
-    "upn": "bg1@contoso.onmicrosoft.com",
-    "display_name": "Emergency 1",
-    "signed_in_at": "2025-03-01T02:14:00Z",
-    "status": "failure",
-    "error_code": 50126,
-    "failure_reason": "Invalid username or password",
-    "ip_address": "203.0.113.7",
-    "location": {"city": "Oslo", "country": "NO"},
-    "app": "Azure Portal",
-    "client_app": "Browser",
-    "conditional_access_status": "notApplied",
-    "non_interactive": False,
-    "sign_in_id": "6f1c0c5e-0000-4000-8000-000000000001",
-    "review_id": "R-42",
-    "review_url": "https://breakglass.contoso.example/reviews/R-42",
+#: A sign-in as Graph returns it (the shape of the documented example), for SIGNIN_PAYLOAD.
+SIGNIN_RAW: dict[str, Any] = {
+    "id": "6f1c0c5e-0000-4000-8000-000000000001",
+    "createdDateTime": "2025-03-01T02:14:00Z",
+    "userDisplayName": "Emergency 1",
+    "userPrincipalName": "bg1@contoso.onmicrosoft.com",
+    "userId": "11111111-aaaa-4aaa-8aaa-000000000001",
+    "appDisplayName": "Azure Portal",
+    "ipAddress": "203.0.113.7",
+    "clientAppUsed": "Browser",
+    "conditionalAccessStatus": "notApplied",
+    "isInteractive": True,
+    "status": {
+        "errorCode": 50126,
+        "failureReason": "Invalid username or password",
+        "additionalDetails": None,
+    },
+    "location": {"city": "Oslo", "state": "Oslo", "countryOrRegion": "NO"},
 }
+
+
+def _signin_payload() -> dict[str, Any]:
+    from breakglass.notify import signin_payload
+
+    return dict(
+        signin_payload(
+            SIGNIN_RAW,
+            signin_id=SIGNIN_RAW["id"],
+            created_at=dt.datetime(2025, 3, 1, 2, 14, tzinfo=dt.UTC),
+            success=False,
+            upn="bg1@contoso.onmicrosoft.com",
+            account_id=SIGNIN_RAW["userId"],
+            display_name="Emergency 1",
+            review_id=42,
+            review_kind="attempt",
+            review_state="open",
+            review_opened=True,
+            review_due_at=dt.datetime(2025, 3, 2, 2, 15, tzinfo=dt.UTC),
+            review_due_for="submission",
+        )
+    )
+
+
+#: A ``signin`` payload built as the watcher builds it (the notification contract).
+SIGNIN_PAYLOAD: dict[str, Any] = _signin_payload()
 
 
 def queue(
