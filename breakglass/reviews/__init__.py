@@ -21,8 +21,19 @@ if TYPE_CHECKING:
         TransitionRefusedError,
         TwoPersonRuleError,
     )
-    from breakglass.reviews._evidence import evidence_window
+    from breakglass.reviews._evidence import (
+        LEAD,
+        AuditRead,
+        audit_summary,
+        changes_of,
+        evidence_window,
+        evidence_window_json,
+        needs_evidence,
+        refresh_open_reviews,
+        session_close,
+    )
     from breakglass.reviews._grouping import WATCHER_ACTOR, attach_sign_in
+    from breakglass.reviews._people import same_person
     from breakglass.reviews._report import export_review_report, verify_review_report
     from breakglass.reviews._rotation import rotation_proof
     from breakglass.reviews._transitions import (
@@ -52,7 +63,16 @@ _WHERE = {
     "overdue_reviews": "_deadlines",
     "WATCHER_ACTOR": "_grouping",
     "attach_sign_in": "_grouping",
+    "LEAD": "_evidence",
+    "AuditRead": "_evidence",
+    "audit_summary": "_evidence",
+    "changes_of": "_evidence",
     "evidence_window": "_evidence",
+    "evidence_window_json": "_evidence",
+    "needs_evidence": "_evidence",
+    "refresh_open_reviews": "_evidence",
+    "session_close": "_evidence",
+    "same_person": "_people",
     "export_review_report": "_report",
     "verify_review_report": "_report",
     "rotation_proof": "_rotation",
@@ -71,8 +91,10 @@ _WHERE = {
 
 __all__ = [
     "CLASSIFICATIONS",
+    "LEAD",
     "WATCHER_ACTOR",
     "AccountReader",
+    "AuditRead",
     "EvidenceFetcher",
     "ReviewError",
     "ReviewNotFoundError",
@@ -82,17 +104,24 @@ __all__ = [
     "TwoPersonRuleError",
     "approve",
     "attach_sign_in",
+    "audit_summary",
+    "changes_of",
     "close",
     "drills",
     "evidence_window",
+    "evidence_window_json",
     "export_review_report",
     "list_reviews",
+    "needs_evidence",
     "overdue_reviews",
     "refresh_evidence",
+    "refresh_open_reviews",
     "reopen",
     "rotation_proof",
     "rotation_waivers",
+    "same_person",
     "schedule_drill",
+    "session_close",
     "show_review",
     "submit",
     "sweep",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,9 +17,10 @@ from sqlalchemy.orm import Session
 from breakglass import audit
 from breakglass._time import utcnow
 from breakglass.config import Settings
-from breakglass.notify import publish
+from breakglass.notify import publish, review_payload
+from breakglass.reviews._events import review_fields
 from breakglass.reviews._grouping import WATCHER_ACTOR
-from breakglass.store.tables import ReviewRow
+from breakglass.store.tables import ReviewEventRow, ReviewRow
 
 __all__ = ["Deadline", "SweepResult", "deadline_of", "overdue_reviews", "sweep"]
 
@@ -98,6 +100,7 @@ def sweep(session: Session, settings: Settings, now: datetime | None = None) -> 
             "state": review.state,
             "due_at": deadline.due_at.isoformat(),
         }
+        what = _what(review.state)
         if moment > deadline.due_at:
             days = int((moment - deadline.due_at) / timedelta(days=1))
             key = f"review_overdue:{review.id}:{review.state}:{deadline.due_at.isoformat()}:{days}"
@@ -109,8 +112,9 @@ def sweep(session: Session, settings: Settings, now: datetime | None = None) -> 
                 settings,
                 event_type="review_overdue",
                 severity="high",
-                subject=f"Review {review.id} of {review.account_upn} is {hours:.0f} h overdue for {_what(review.state)}",
-                payload={**payload, "overdue_hours": round(hours, 1), "day": days},
+                subject=f"ESCALATION: review {review.id} of {review.account_upn} is "
+                f"{hours:.0f} h overdue for {what}",
+                payload=_alert(session, settings, review, moment, escalation_day=days),
                 dedupe_key=key,
                 now=moment,
             )
@@ -128,19 +132,46 @@ def sweep(session: Session, settings: Settings, now: datetime | None = None) -> 
             key = f"review_reminder:{review.id}:{review.state}:{deadline.due_at.isoformat()}"
             if _already(session, settings, key):
                 continue
+            hours = (deadline.due_at - moment).total_seconds() / 3600
             publish(
                 session,
                 settings,
                 event_type="review_reminder",
                 severity="medium",
-                subject=f"Review {review.id} of {review.account_upn} is due for {_what(review.state)} at {deadline.due_at.isoformat()}",
-                payload=payload,
+                subject=f"Review {review.id} of {review.account_upn} is due for {what} in "
+                f"{hours:.0f} h ({deadline.due_at:%Y-%m-%d %H:%M} UTC)",
+                payload=_alert(session, settings, review, moment),
                 dedupe_key=key,
                 now=moment,
             )
             review.last_reminded_at = moment
             result.reminded.append(review.id)
     return result
+
+
+def _alert(
+    session: Session, settings: Settings, review: ReviewRow, moment: datetime, **extra: Any
+) -> dict[str, Any]:
+    """The reminder or escalation payload (the notification contract's review keys), with
+    who acted last."""
+    last = session.scalars(
+        select(ReviewEventRow)
+        .where(ReviewEventRow.review_id == review.id)
+        .order_by(ReviewEventRow.at.desc(), ReviewEventRow.id.desc())
+    ).first()
+    return dict(
+        review_payload(
+            **review_fields(session, settings, review, moment),
+            actor=last.actor if last else None,
+            action=last.action if last else None,
+            # The opening's reason repeats the sign-ins; a reopening's comment does not.
+            reason=last.reason if last and last.action != "open" else None,
+            classification=review.classification,
+            operator=review.operator,
+            ticket=review.ticket,
+            **extra,
+        )
+    )
 
 
 def _already(session: Session, settings: Settings, key: str) -> bool:

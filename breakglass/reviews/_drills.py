@@ -1,10 +1,15 @@
-"""Drill windows and what closed reviews tell the checks (BG-008 waivers, validation dates)."""
+"""Drill windows and what closed reviews tell the checks (BG-008 waivers, validation dates).
+
+A drill window counts for a sign-in only when it was *pre-registered*: it covers the
+sign-in's time and was scheduled no later than the sign-in. A window registered afterwards
+cannot turn a real use into a drill (and so cannot waive the credential rotation).
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from breakglass import audit
@@ -12,7 +17,7 @@ from breakglass.config import Settings
 from breakglass.reviews._errors import TransitionRefusedError
 from breakglass.store.tables import DrillWindowRow, ReviewRow
 
-__all__ = ["drills", "resolve_account", "rotation_waivers", "schedule_drill"]
+__all__ = ["drill_window_for", "drills", "resolve_account", "rotation_waivers", "schedule_drill"]
 
 
 def resolve_account(settings: Settings, account: str) -> str | None:
@@ -72,6 +77,23 @@ def schedule_drill(
         at=moment,
     )
     return row.id
+
+
+def drill_window_for(
+    session: Session, tenant_id: str, account_id: str, at: datetime
+) -> DrillWindowRow | None:
+    """The first drill window pre-registered for ``account_id`` (or all) that covers ``at``."""
+    return session.scalars(
+        select(DrillWindowRow)
+        .where(
+            DrillWindowRow.tenant_id == tenant_id,
+            or_(DrillWindowRow.account_id == account_id, DrillWindowRow.account_id.is_(None)),
+            DrillWindowRow.starts_at <= at,
+            DrillWindowRow.ends_at >= at,
+            DrillWindowRow.created_at <= at,
+        )
+        .order_by(DrillWindowRow.id)
+    ).first()
 
 
 def _closed(session: Session, tenant_id: str) -> list[ReviewRow]:

@@ -5,36 +5,27 @@ A successful sign-in joins the *usage* review of the same account whose session 
 row that arrives hours late still lands in its session; failed sign-ins do the same with
 *attempt* reviews. Only ``open`` and ``submitted`` reviews are joined: a sign-in joining a
 submitted review sends it back to ``open`` (the submission no longer covers the whole
-session). Approved and closed reviews are never changed; a new review opens instead.
+session, so its evidence is no longer frozen). Approved and closed reviews are never
+changed; a new review opens instead. A new review is classified as a drill when a drill
+window pre-registered for the account covers the sign-in.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from breakglass.config import Settings
+from breakglass.reviews._drills import drill_window_for
 from breakglass.reviews._events import record_transition
-from breakglass.store.tables import DrillWindowRow, ReviewRow, SignInRow
+from breakglass.reviews._evidence import AuditRead, apply_read
+from breakglass.store.tables import ReviewRow, SignInRow
 
 __all__ = ["WATCHER_ACTOR", "attach_sign_in"]
 
 WATCHER_ACTOR = "breakglass-watcher"
-
-
-def _drill_window(session: Session, tenant_id: str, account_id: str, at: datetime) -> int | None:
-    return session.scalars(
-        select(DrillWindowRow.id)
-        .where(
-            DrillWindowRow.tenant_id == tenant_id,
-            or_(DrillWindowRow.account_id == account_id, DrillWindowRow.account_id.is_(None)),
-            DrillWindowRow.starts_at <= at,
-            DrillWindowRow.ends_at >= at,
-        )
-        .order_by(DrillWindowRow.id)
-    ).first()
 
 
 def _joinable(
@@ -64,9 +55,20 @@ def _joinable(
 
 
 def attach_sign_in(
-    session: Session, settings: Settings, sign_in: SignInRow, *, upn: str, now: datetime
+    session: Session,
+    settings: Settings,
+    sign_in: SignInRow,
+    *,
+    upn: str,
+    now: datetime,
+    audits: AuditRead | None = None,
 ) -> tuple[ReviewRow, bool]:
-    """The review ``sign_in`` belongs to (joined or newly opened) and whether it is new."""
+    """The review ``sign_in`` belongs to (joined or newly opened) and whether it is new.
+
+    With ``audits`` (the account's directory audits read before the transaction), the
+    review's evidence is gathered or refreshed before anything is announced, so the
+    review-opened alert can say what the account changed.
+    """
     kind = "usage" if sign_in.success else "attempt"
     review = _joinable(session, settings, kind, sign_in)
     at = sign_in.created_at
@@ -87,9 +89,12 @@ def attach_sign_in(
                 data={"signin_id": sign_in.signin_id},
             )
             review.approve_due_at = None
+            review.evidence_frozen_at = None  # the submission no longer covers the session
         session.flush()
+        apply_read(session, settings, review, audits, actor=WATCHER_ACTOR, now=now)
         return review, False
-    drill = _drill_window(session, settings.tenant.id, sign_in.account_id, at)
+    window = drill_window_for(session, settings.tenant.id, sign_in.account_id, at)
+    drill = window.id if window is not None else None
     review = ReviewRow(
         tenant_id=settings.tenant.id,
         kind=kind,
@@ -107,6 +112,10 @@ def attach_sign_in(
     session.add(review)
     session.flush()
     sign_in.review_id = review.id
+    # The first evidence is part of the opening: recorded with it, not as a separate entry.
+    evidence = apply_read(
+        session, settings, review, audits, actor=WATCHER_ACTOR, now=now, record=False
+    )
     record_transition(
         session,
         settings,
@@ -116,6 +125,6 @@ def attach_sign_in(
         to_state="open",
         reason=f"{kind} sign-in {sign_in.signin_id} at {at.isoformat()}",
         now=now,
-        data={"signin_id": sign_in.signin_id, "drill_window_id": drill},
+        data={"signin_id": sign_in.signin_id, "drill_window_id": drill, "evidence": evidence},
     )
     return review, True

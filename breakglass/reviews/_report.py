@@ -20,13 +20,13 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from cryptography import x509
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from breakglass._canonical import canonical_json, sha256_hex
 from breakglass._time import parse_iso_utc
 from breakglass.config import Settings
 from breakglass.reviews._errors import TransitionRefusedError
+from breakglass.reviews._people import same_person
 from breakglass.reviews._store import load_review
 from breakglass.reviews._views import review_detail
 from breakglass.signing import (
@@ -42,7 +42,6 @@ from breakglass.signing import (
     verify_signed_pdf,
     write_signed_document,
 )
-from breakglass.store.tables import SignInRow
 
 __all__ = [
     "ReportResult",
@@ -52,7 +51,7 @@ __all__ = [
     "verify_review_report",
 ]
 
-_CONTENT_SCHEMA = "breakglass.review-report-content/v1"
+_CONTENT_SCHEMA = "breakglass.review-report-content/v2"
 _METHODS = {
     "password": "Password changed",
     "fido2AuthenticationMethod": "New FIDO2 security key registered",
@@ -87,14 +86,6 @@ class ReportResult:
         }
 
 
-def _location(raw: dict[str, Any]) -> str | None:
-    place = raw.get("location")
-    if not isinstance(place, dict):
-        return None
-    parts = [place.get("city"), place.get("state"), place.get("countryOrRegion")]
-    return ", ".join(str(p) for p in parts if p) or None
-
-
 def report_content(settings: Settings, review_id: int, *, session: Session) -> dict[str, Any]:
     """Everything the report prints, as canonical-JSON-ready data; refuses unless closed.
 
@@ -107,16 +98,6 @@ def report_content(settings: Settings, review_id: int, *, session: Session) -> d
             "signed report (submit, approve and close it first)"
         )
     detail = review_detail(session, settings, review)
-    raws = {
-        row.signin_id: row.raw
-        for row in session.scalars(
-            select(SignInRow).where(
-                SignInRow.tenant_id == settings.tenant.id, SignInRow.review_id == review.id
-            )
-        )
-    }
-    for item in detail["signins"]:
-        item["location"] = _location(raws.get(item["id"]) or {})
     return {
         "schema": _CONTENT_SCHEMA,
         "tenant": {"id": settings.tenant.id, "name": settings.tenant.name},
@@ -144,27 +125,25 @@ def _typed(text: str | None) -> str:
     return f"[withheld from the report: looks like {what}]" if what else text
 
 
-def _initiator(audit: dict[str, Any]) -> str:
-    by = audit.get("initiatedBy") or {}
-    user, app = by.get("user") or {}, by.get("app") or {}
-    if user:
-        return str(user.get("userPrincipalName") or user.get("displayName") or user.get("id"))
-    if app:
-        return str(app.get("displayName") or app.get("appId") or "app")
-    return "-"
+def _span(r: dict[str, Any]) -> str:
+    """The real session span: first to last sign-in, its length and the sign-in count."""
+    span = r.get("session")
+    if not span:
+        return "no sign-in stored"
+    minutes = span["minutes"]
+    length = f"{minutes:g} min" if minutes < 120 else f"{minutes / 60:.1f} h"
+    count = span["signin_count"]
+    return (
+        f"{_when(span['first_signin'])} to {_when(span['last_signin'])} "
+        f"({length}, {count} sign-in{'s' if count != 1 else ''})"
+    )
 
 
-def _targets(audit: dict[str, Any]) -> str:
-    names = []
-    for target in audit.get("targetResources") or []:
-        name = target.get("userPrincipalName") or target.get("displayName") or target.get("id")
-        kind = target.get("type") or target.get("Type")
-        names.append(f"{name} ({kind})" if kind else str(name))
-    return "; ".join(names) or "-"
-
-
-def _same(a: str | None, b: str | None) -> bool:
-    return bool(a and b and a.strip().casefold() == b.strip().casefold())
+def _window(r: dict[str, Any]) -> str:
+    window = r.get("evidence_window")
+    if not window:
+        return "not gathered"
+    return f"{_when(window['start'])} to {_when(window['end'])}"
 
 
 def _story(d: PageStyles, content: dict[str, Any], content_hash: str, signer_fp: str) -> list[Any]:
@@ -206,10 +185,10 @@ def _story(d: PageStyles, content: dict[str, Any], content_hash: str, signer_fp:
                 ("Account (UPN)", f"<b>{d.t(r['account']['upn'])}</b>"),
                 ("Object id", f"<font name='{mono}'>{escape(r['account']['id'])}</font>"),
                 ("Kind", d.t(kind)),
-                ("Session (UTC)", f"{_when(r['window']['start'])} to {_when(r['window']['end'])}"),
+                ("Session span (UTC)", d.t(_span(r))),
+                ("Evidence window (UTC)", d.t(_window(r))),
                 ("Classification", f"<b>{d.t(r['classification'] or 'none')}</b>"),
                 ("Operator", d.t(r["operator"]) or "-"),
-                ("Justification", d.t(_typed(r["justification"])) or "-"),
                 ("Ticket", d.t(_typed(r["ticket"])) or "none given"),
                 ("Opened (UTC)", _when(r["opened_at"])),
                 ("Closed (UTC)", f"{_when(r['closed_at'])} by {d.t(r['closed_by'])}"),
@@ -219,7 +198,19 @@ def _story(d: PageStyles, content: dict[str, Any], content_hash: str, signer_fp:
                 ),
             ]
         ),
-        d.p("2. Timeline", d.h1),
+    ]
+    follow_ups = "<br/>".join(f"• {d.t(_typed(item))}" for item in r["follow_ups"])
+    story += [
+        d.p("2. The operator's account", d.h1),
+        grid(
+            [
+                ("Justification (why)", d.t(_typed(r["justification"])) or "-"),
+                ("What was done", d.t(_typed(r["actions"])) or "-"),
+                ("Root cause", d.t(_typed(r["root_cause"])) or "-"),
+                ("Follow-ups", follow_ups or "none recorded"),
+            ]
+        ),
+        d.p("3. Timeline", d.h1),
     ]
     rows = [header("Time (UTC)", "Actor", "Action", "From → To", "Reason")]
     for e in r["events"]:
@@ -234,11 +225,13 @@ def _story(d: PageStyles, content: dict[str, Any], content_hash: str, signer_fp:
         )
     story.append(d.grid(rows, [35, 34, 16, 35, 58], header=True))
 
-    story.append(d.p(f"3. Sign-ins ({len(r['signins'])})", d.h1))
+    story.append(d.p(f"4. Sign-ins ({len(r['signins'])})", d.h1))
     rows = [header("Time (UTC)", "Result", "IP address", "Location", "Application", "Interactive")]
     spans = []
     for s in r["signins"]:
         result = "success" if s["success"] else f"<b>failure</b> (error {s['error_code']})"
+        if s.get("failure_reason"):
+            result += f": {d.t(s['failure_reason'])}"
         interactive = {True: "yes", False: "no", None: "-"}[s["interactive"]]
         rows.append(
             [
@@ -259,12 +252,14 @@ def _story(d: PageStyles, content: dict[str, Any], content_hash: str, signer_fp:
     table.setStyle(TableStyle([("SPAN", (0, n), (-1, n)) for n in spans]))
     story.append(table)
 
-    evidence = r["evidence"]
+    evidence = r["evidence_summary"]
     section: list[Any] = [
-        d.p(f"4. Evidence: directory audits ({len(evidence)})", d.h1),
+        d.p(f"5. Evidence: directory audits ({len(evidence)})", d.h1),
         d.p(
-            "Audits initiated by or targeting the account from 5 minutes before the first "
-            f"sign-in to the end of the session, frozen at {_when(r['evidence_frozen_at'])} UTC. "
+            "Audits initiated by or targeting the account in the evidence window "
+            f"{d.t(_window(r))} UTC (5 minutes before the first sign-in to the session close, "
+            "or to the submission if that came first), frozen at submission "
+            f"({_when(r['evidence_frozen_at'])} UTC). "
             "SHA-256 of the frozen evidence (canonical JSON): "
             f"<font name='{mono}' size='8.5'>{escape(r['evidence_sha256'] or 'none')}</font>",
             d.small,
@@ -274,16 +269,13 @@ def _story(d: PageStyles, content: dict[str, Any], content_hash: str, signer_fp:
     if evidence:
         rows = [header("Time (UTC)", "Activity", "Initiated by", "Targets", "Result")]
         for a in evidence:
-            outcome = str(a.get("result") or "-")
-            if a.get("resultReason"):
-                outcome += f": {a['resultReason']}"
             rows.append(
                 [
-                    d.p(_when(a.get("activityDateTime")), cell),
-                    d.p(d.t(str(a.get("activityDisplayName") or "-")), cell),
-                    d.p(d.t(_initiator(a)), cell),
-                    d.p(d.t(_targets(a)), cell),
-                    d.p(d.t(_typed(outcome)), cell),
+                    d.p(_when(a["at"]), cell),
+                    d.p(d.t(a["activity"]), cell),
+                    d.p(d.t(a["initiated_by"]), cell),
+                    d.p(d.t(a["targets"]) or "-", cell),
+                    d.p(d.t(_typed(a["result"])), cell),
                 ]
             )
         section.append(d.grid(rows, [35, 42, 38, 39, 24], header=True))
@@ -293,7 +285,7 @@ def _story(d: PageStyles, content: dict[str, Any], content_hash: str, signer_fp:
     story.append(KeepTogether(section))
 
     approver, submitter, operator = r["approved_by"], r["submitted_by"], r["operator"]
-    if _same(approver, submitter) or _same(approver, operator):
+    if same_person(approver, submitter) or same_person(approver, operator):
         rule = "<b>WARNING: the approver is also the submitter or the operator</b>"
     else:
         rule = (
@@ -301,7 +293,7 @@ def _story(d: PageStyles, content: dict[str, Any], content_hash: str, signer_fp:
             f"({d.t(submitter)}) nor the operator ({d.t(operator)})"
         )
     story += [
-        d.p("5. Submission and approval", d.h1),
+        d.p("6. Submission and approval", d.h1),
         grid(
             [
                 ("Operator (used the account)", d.t(operator) or "-"),
@@ -315,10 +307,17 @@ def _story(d: PageStyles, content: dict[str, Any], content_hash: str, signer_fp:
 
     rotation = r["rotation"] or {}
     if "waiver" in rotation:
+        grounds = (
+            "a false-positive attempt (failed sign-ins only)"
+            if rotation.get("kind") == "false_positive"
+            else "a drill inside a pre-registered drill window"
+        )
+        title = "false positive" if rotation.get("kind") == "false_positive" else "drill"
         story += [
-            d.p("6. Credential rotation: drill waiver", d.h1),
+            d.p(f"7. Credential rotation: {title} waiver", d.h1),
             d.p(
-                "This drill was closed on a recorded waiver instead of a credential rotation.",
+                f"This review was closed on a recorded waiver instead of a credential "
+                f"rotation, as {grounds}.",
                 d.body,
             ),
             grid(
@@ -331,7 +330,7 @@ def _story(d: PageStyles, content: dict[str, Any], content_hash: str, signer_fp:
         ]
     else:
         story += [
-            d.p("6. Credential rotation proof", d.h1),
+            d.p("7. Credential rotation proof", d.h1),
             d.p(
                 "A fresh tenant snapshot taken at "
                 f"{_when(rotation.get('snapshot_taken_at'))} UTC shows these credential "
@@ -351,29 +350,34 @@ def _story(d: PageStyles, content: dict[str, Any], content_hash: str, signer_fp:
             )
         story.append(d.grid(rows, [60, 40, 78], header=True))
 
-    story += [
-        d.p("7. How to verify this report", d.h1),
-        d.p(
-            "This PDF carries a PAdES certification signature; no change is permitted after "
-            "signing. A signed manifest (FILE.pdf.manifest.json) beside it binds the content, "
-            "evidence and file hashes to the signer. Check both with:",
-            d.body,
-        ),
-        d.mono_p("breakglass reviews verify-report FILE.pdf --config breakglass.toml"),
-        Spacer(1, 2 * MM),
-        grid(
+    # The section never splits: a lone hash row on a page of its own helps nobody.
+    story.append(
+        KeepTogether(
             [
-                (
-                    "Signer certificate SHA-256",
-                    f"<font name='{mono}' size='8.5'>{group_hex(signer_fp)}</font>",
+                d.p("8. How to verify this report", d.h1),
+                d.p(
+                    "This PDF carries a PAdES certification signature; no change is permitted "
+                    "after signing. A signed manifest (FILE.pdf.manifest.json) beside it binds "
+                    "the content, evidence and file hashes to the signer. Check both with:",
+                    d.body,
                 ),
-                (
-                    "Content SHA-256",
-                    f"<font name='{mono}' size='8.5'>{group_hex(content_hash)}</font>",
+                d.mono_p("breakglass reviews verify-report FILE.pdf --config breakglass.toml"),
+                Spacer(1, 2 * MM),
+                grid(
+                    [
+                        (
+                            "Signer certificate SHA-256",
+                            f"<font name='{mono}' size='8.5'>{group_hex(signer_fp)}</font>",
+                        ),
+                        (
+                            "Content SHA-256",
+                            f"<font name='{mono}' size='8.5'>{group_hex(content_hash)}</font>",
+                        ),
+                    ]
                 ),
             ]
-        ),
-    ]
+        )
+    )
     return story
 
 
@@ -409,7 +413,7 @@ def render_report(content: dict[str, Any], signer_fingerprint: str) -> tuple[byt
             MARGIN_X, FOOTER_H - 6 * MM, f"Review {review_id}   tenant {tenant['id']}"
         )
         canvas.drawString(
-            MARGIN_X, FOOTER_H - 10 * MM, "Signed report: verify before relying on it (section 7)."
+            MARGIN_X, FOOTER_H - 10 * MM, "Signed report: verify before relying on it (section 8)."
         )
         canvas.setFont(d.f.mono, 8.5)
         canvas.drawRightString(PAGE_W - MARGIN_X, FOOTER_H - 6 * MM, f"content {content_hash[:16]}")

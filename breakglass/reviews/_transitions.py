@@ -3,6 +3,13 @@
 Each operation validates in one transaction and writes the change, a ``ReviewEventRow``,
 an audit entry and a ``review_transition`` notification together.
 
+Submission records the operator's account (who, classification, justification, what was
+done, root cause, follow-ups, ticket) and gathers the evidence a last time and freezes it
+with its hash. Approval obeys the two-person rule on normalised names (``_people``).
+Closing needs a confirmed credential rotation, or a recorded waiver for a drill whose
+sign-ins all fall in a pre-registered drill window, or for a ``false_positive`` attempt
+(failed sign-ins only: a mistyped password).
+
 ``approve`` and ``reopen`` read nothing from Graph: they take the caller's ``session`` and
 join its transaction. ``submit``, ``refresh_evidence`` and ``close`` must read Graph (the
 evidence, the rotation proof), and a Graph read never runs inside a transaction: they take
@@ -12,26 +19,29 @@ so a concurrent transition cannot be overwritten.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from breakglass._time import utcnow
 from breakglass.config import Settings
+from breakglass.reviews._drills import drill_window_for
 from breakglass.reviews._errors import (
     RotationNotConfirmedError,
     TransitionRefusedError,
     TwoPersonRuleError,
 )
 from breakglass.reviews._events import record_transition
-from breakglass.reviews._evidence import evidence_hash, evidence_window
+from breakglass.reviews._evidence import evidence_window, set_evidence
+from breakglass.reviews._people import mixed_scripts, same_person
 from breakglass.reviews._rotation import rotation_proof
 from breakglass.reviews._store import load_review
 from breakglass.snapshot import TenantSnapshot
 from breakglass.store import Store
-from breakglass.store.tables import ReviewRow
+from breakglass.store.tables import ReviewRow, SignInRow
 
 __all__ = [
     "CLASSIFICATIONS",
@@ -69,37 +79,34 @@ def _text(value: str | None, name: str) -> str:
     return value.strip()
 
 
-def _same_person(a: str | None, b: str | None) -> bool:
-    return a is not None and b is not None and a.strip().casefold() == b.strip().casefold()
-
-
 def _gather(
     store: Store,
     settings: Settings,
     review_id: int,
     now: datetime,
     fetcher: EvidenceFetcher | None,
-) -> list[Any]:
+    *,
+    doing: str,
+) -> tuple[list[Any], tuple[datetime, datetime]]:
+    """The evidence of an open review read from Graph now, and the window it covers."""
     with store.session() as session:
         review = load_review(session, settings, review_id)
-        _require(review, "open", "submitted", doing="given evidence")
-        start, end = evidence_window(settings, review.window_start, review.window_end, now)
+        _require(review, "open", doing=doing)
+        window = evidence_window(settings, review.window_start, review.window_end, now)
         account = review.account_id
     if fetcher is None:
         from breakglass.graph import fetch_directory_audits
 
         fetcher = fetch_directory_audits
-    return fetcher(settings, account, start, end)
+    return fetcher(settings, account, *window), window
 
 
-def _set_evidence(review: ReviewRow, evidence: list[Any], now: datetime) -> dict[str, Any]:
-    review.evidence = evidence
-    review.evidence_sha256 = evidence_hash(evidence)
-    return {
-        "evidence_count": len(evidence),
-        "evidence_sha256": review.evidence_sha256,
-        "at": now.isoformat(),
-    }
+def _same_window(
+    review: ReviewRow, settings: Settings, window: tuple[datetime, datetime], now: datetime
+) -> None:
+    if evidence_window(settings, review.window_start, review.window_end, now) != window:
+        # A sign-in joined the session while Graph was being read.
+        raise TransitionRefusedError(f"review {review.id} changed while gathering; try again")
 
 
 def submit(
@@ -111,30 +118,45 @@ def submit(
     operator: str,
     classification: str,
     justification: str,
+    actions: str,
+    root_cause: str,
+    follow_ups: Sequence[str] = (),
     ticket: str | None,
     now: datetime | None = None,
     evidence_fetcher: EvidenceFetcher | None = None,
 ) -> None:
-    """The operator's account of the session; gathers the evidence."""
+    """The operator's account of the session; gathers the evidence and freezes it."""
     moment = _now(now)
     actor, operator = _text(actor, "actor"), _text(operator, "operator")
     justification = _text(justification, "justification")
+    actions = _text(actions, "what was done (actions)")
+    root_cause = _text(root_cause, "the root cause")
+    follow = [item.strip() for item in follow_ups if item and item.strip()]
     if classification not in CLASSIFICATIONS:
         raise TransitionRefusedError(
             f"classification must be one of {', '.join(CLASSIFICATIONS)}, not {classification!r}"
         )
-    evidence = _gather(store, settings, review_id, moment, evidence_fetcher)
+    evidence, window = _gather(
+        store, settings, review_id, moment, evidence_fetcher, doing="submitted"
+    )
     with store.transaction() as session:
         review = load_review(session, settings, review_id)
         _require(review, "open", doing="submitted")
+        _same_window(review, settings, window, moment)
         review.operator = operator
         review.classification = classification
         review.justification = justification
+        review.actions_taken = actions
+        review.root_cause = root_cause
+        review.follow_ups = follow
         review.ticket = ticket.strip() if ticket and ticket.strip() else None
         review.submitted_by = actor
         review.submitted_at = moment
         review.approve_due_at = moment + timedelta(hours=settings.thresholds.approve_hours)
-        data = _set_evidence(review, evidence, moment)
+        data = set_evidence(
+            session, settings, review, evidence, window, actor=actor, now=moment, record=False
+        )
+        review.evidence_frozen_at = moment
         record_transition(
             session,
             settings,
@@ -147,6 +169,9 @@ def submit(
             data={
                 "operator": operator,
                 "classification": classification,
+                "actions": actions,
+                "root_cause": root_cause,
+                "follow_ups": follow,
                 "ticket": review.ticket,
                 **data,
             },
@@ -162,25 +187,36 @@ def refresh_evidence(
     now: datetime | None = None,
     evidence_fetcher: EvidenceFetcher | None = None,
 ) -> int:
-    """Gather the evidence again (until approval freezes it); the number of audits."""
+    """Gather an open review's evidence now (polls do this too; submission freezes it);
+    the number of audits."""
     moment = _now(now)
     actor = _text(actor, "actor")
-    evidence = _gather(store, settings, review_id, moment, evidence_fetcher)
+    evidence, window = _gather(
+        store, settings, review_id, moment, evidence_fetcher, doing="given new evidence"
+    )
     with store.transaction() as session:
         review = load_review(session, settings, review_id)
-        _require(review, "open", "submitted", doing="given new evidence")
-        data = _set_evidence(review, evidence, moment)
-        from breakglass import audit
-
-        audit.append(
-            session,
-            tenant_id=settings.tenant.id,
-            actor=actor,
-            action="review.evidence",
-            data={"review_id": review.id, **data},
-            at=moment,
-        )
+        _require(review, "open", doing="given new evidence")
+        _same_window(review, settings, window, moment)
+        set_evidence(session, settings, review, evidence, window, actor=actor, now=moment)
     return len(evidence)
+
+
+def _two_person_rule(review: ReviewRow, actor: str) -> None:
+    scripts = mixed_scripts(actor)
+    if scripts:
+        raise TwoPersonRuleError(
+            f"the approver name {actor!r} mixes letters of several scripts "
+            f"({', '.join(s.lower() for s in scripts)}); type the name in one script "
+            "(two-person rule)"
+        )
+    for role, name in (("operator", review.operator), ("submitter", review.submitted_by)):
+        if same_person(actor, name):
+            raise TwoPersonRuleError(
+                f"{actor} is the {role} of review {review.id} ({name}); someone else must "
+                "approve it (two-person rule; names are compared after Unicode "
+                "normalisation, ignoring case, spacing and look-alike letters)"
+            )
 
 
 def approve(
@@ -191,15 +227,9 @@ def approve(
     actor = _text(actor, "actor")
     review = load_review(session, settings, review_id)
     _require(review, "submitted", doing="approved")
-    if _same_person(actor, review.operator) or _same_person(actor, review.submitted_by):
-        role = "operator" if _same_person(actor, review.operator) else "submitter"
-        raise TwoPersonRuleError(
-            f"{actor} is the {role} of review {review.id}; someone else must approve it "
-            "(two-person rule)"
-        )
+    _two_person_rule(review, actor)
     review.approved_by = actor
     review.approved_at = moment
-    review.evidence_frozen_at = moment
     record_transition(
         session,
         settings,
@@ -244,6 +274,45 @@ def reopen(
     )
 
 
+def _waiver_grounds(session: Session, settings: Settings, review: ReviewRow) -> dict[str, Any]:
+    """Why ``review`` may close without a rotation (recorded in the proof), or a refusal."""
+    signins = list(
+        session.scalars(
+            select(SignInRow)
+            .where(SignInRow.tenant_id == settings.tenant.id, SignInRow.review_id == review.id)
+            .order_by(SignInRow.created_at)
+        )
+    )
+    if review.classification == "drill":
+        windows, outside = set(), []
+        for s in signins:
+            window = drill_window_for(session, settings.tenant.id, review.account_id, s.created_at)
+            if window is None:
+                outside.append(s.created_at.isoformat())
+            else:
+                windows.add(window.id)
+        if outside or not signins:
+            raise TransitionRefusedError(
+                f"review {review.id} is classified drill, but its sign-ins at "
+                f"{', '.join(outside) or '(none)'} are not inside a pre-registered drill window "
+                "(one scheduled with `breakglass drill schedule` before the sign-in); "
+                "close it on a credential rotation instead"
+            )
+        return {"kind": "drill", "drill_window_ids": sorted(windows)}
+    if review.classification == "false_positive":
+        if review.kind != "attempt" or any(s.success for s in signins):
+            raise TransitionRefusedError(
+                f"review {review.id} has a successful sign-in; a false_positive waiver is only "
+                "for failed attempts (e.g. a mistyped password): rotate the credentials"
+            )
+        return {"kind": "false_positive"}
+    raise TransitionRefusedError(
+        f"review {review.id} is classified {review.classification}; only drills (inside a "
+        "pre-registered drill window) and false_positive attempts may close on a waiver "
+        "instead of a credential rotation"
+    )
+
+
 def close(
     store: Store,
     settings: Settings,
@@ -254,7 +323,7 @@ def close(
     account_reader: AccountReader | None = None,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """Close an approved review on confirmed rotation (or a drill waiver); the proof.
+    """Close an approved review on confirmed rotation (or a recorded waiver); the proof.
 
     The rotation proof reads the one account afresh from Graph, between the two
     transactions (``breakglass.graph.read_account``).
@@ -264,15 +333,12 @@ def close(
     with store.session() as session:
         review = load_review(session, settings, review_id)
         _require(review, "approved", doing="closed")
-        if waiver_reason is not None and review.classification != "drill":
-            raise TransitionRefusedError(
-                f"review {review.id} is classified {review.classification}; only drills may "
-                "close on a waiver instead of a credential rotation"
-            )
+        waived = _waiver_grounds(session, settings, review) if waiver_reason is not None else {}
         account, after = review.account_id, review.window_end
     if waiver_reason is not None:
         proof: dict[str, Any] = {
             "waiver": _text(waiver_reason, "a waiver reason"),
+            **waived,
             "by": actor,
             "at": moment.isoformat(),
         }

@@ -1,7 +1,9 @@
 """What reviews look like outside the store (DESIGN §15): plain JSON-ready dicts.
 
 A table row is never returned as is; ``review_summary`` is exactly the ``reviews list``
-shape, ``review_detail`` a superset for ``reviews show``.
+shape, ``review_detail`` a superset for ``reviews show``, the API and the signed report:
+the operator's account (justification, actions, root cause, follow-ups), the real session
+span (first to last sign-in), the exact evidence window and a plain summary of each audit.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from breakglass.config import Settings
+from breakglass.reviews._evidence import audit_summary, evidence_window_json
 from breakglass.reviews._store import load_review
 from breakglass.store.tables import ReviewEventRow, ReviewRow, SignInRow
 
@@ -43,6 +46,32 @@ def review_summary(review: ReviewRow, signin_ids: list[str]) -> dict[str, Any]:
         "signin_ids": signin_ids,
         "evidence_count": len(review.evidence or []),
         "classification": review.classification,
+    }
+
+
+def _location(raw: dict[str, Any]) -> str | None:
+    place = raw.get("location")
+    if not isinstance(place, dict):
+        return None
+    parts = [place.get("city"), place.get("state"), place.get("countryOrRegion")]
+    return ", ".join(str(p) for p in parts if p) or None
+
+
+def _failure_reason(raw: dict[str, Any]) -> str | None:
+    status = raw.get("status")
+    reason = status.get("failureReason") if isinstance(status, dict) else None
+    return str(reason) if reason else None
+
+
+def _session_span(signins: list[SignInRow]) -> dict[str, Any] | None:
+    if not signins:
+        return None
+    first, last = signins[0].created_at, signins[-1].created_at
+    return {
+        "first_signin": _iso(first),
+        "last_signin": _iso(last),
+        "minutes": round((last - first).total_seconds() / 60, 1),
+        "signin_count": len(signins),
     }
 
 
@@ -85,8 +114,12 @@ def review_detail(session: Session, settings: Settings, review: ReviewRow) -> di
         "window": {"start": _iso(review.window_start), "end": _iso(review.window_end)},
         "submit_due_at": _iso(review.submit_due_at),
         "approve_due_at": _iso(review.approve_due_at),
+        "session": _session_span(signins),
         "operator": review.operator,
         "justification": review.justification,
+        "actions": review.actions_taken,
+        "root_cause": review.root_cause,
+        "follow_ups": list(review.follow_ups or []),
         "ticket": review.ticket,
         "submitted_by": review.submitted_by,
         "submitted_at": _iso(review.submitted_at),
@@ -97,8 +130,12 @@ def review_detail(session: Session, settings: Settings, review: ReviewRow) -> di
         "drill_window_id": review.drill_window_id,
         "rotation": review.rotation,
         "evidence_sha256": review.evidence_sha256,
+        "evidence_window": evidence_window_json(review),
         "evidence_frozen_at": _iso(review.evidence_frozen_at),
         "evidence": review.evidence or [],
+        "evidence_summary": [
+            audit_summary(a) for a in review.evidence or [] if isinstance(a, dict)
+        ],
         "signins": [
             {
                 "id": s.signin_id,
@@ -106,8 +143,11 @@ def review_detail(session: Session, settings: Settings, review: ReviewRow) -> di
                 "success": s.success,
                 "error_code": s.error_code,
                 "interactive": s.interactive,
+                "failure_reason": None if s.success else _failure_reason(s.raw),
                 "ip_address": s.ip_address,
+                "location": _location(s.raw),
                 "app": s.app_display_name,
+                "client_app": s.raw.get("clientAppUsed") or None,
             }
             for s in signins
         ],

@@ -122,6 +122,10 @@ class ReviewRow(Base):
     classification: Mapped[str | None] = mapped_column(String(32))
     operator: Mapped[str | None] = mapped_column(String(255))
     justification: Mapped[str | None] = mapped_column(Text)
+    #: What the operator did with the account, why it was needed and what follows.
+    actions_taken: Mapped[str | None] = mapped_column(Text)
+    root_cause: Mapped[str | None] = mapped_column(Text)
+    follow_ups: Mapped[list[Any] | None] = mapped_column(JSON)
     ticket: Mapped[str | None] = mapped_column(String(255))
     submitted_by: Mapped[str | None] = mapped_column(String(255))
     submitted_at: Mapped[datetime | None]
@@ -133,6 +137,10 @@ class ReviewRow(Base):
     rotation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     evidence: Mapped[list[Any] | None] = mapped_column(JSON)
     evidence_sha256: Mapped[str | None] = mapped_column(String(64))
+    #: The exact audit window the stored evidence covers (gathered at open, refreshed by
+    #: each poll until the session window closes, frozen at submission).
+    evidence_start: Mapped[datetime | None]
+    evidence_end: Mapped[datetime | None]
     evidence_frozen_at: Mapped[datetime | None]
     drill_window_id: Mapped[int | None] = mapped_column(ForeignKey("drill_windows.id"))
     last_reminded_at: Mapped[datetime | None]
@@ -184,6 +192,10 @@ class PollStateRow(Base):
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     blind_alerted_at: Mapped[datetime | None]
+    #: When this stream last re-read the whole retention window (at least hourly).
+    deep_read_at: Mapped[datetime | None]
+    #: Rows first stored although created before the overlap window (Graph was late).
+    late_rows: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 # -- notifications (DESIGN §10) ------------------------------------------------------------

@@ -39,7 +39,7 @@ CHANNELS = {
 
 
 def test_evidence_by_and_about_the_account(sim_factory: Callable[..., Sim]) -> None:
-    """Submit gathers audits by and about the account in the session window, hashed, frozen at approval."""
+    """Submit gathers audits by and about the account in the session window, hashed and frozen; reopening thaws them."""
     sim = sim_factory()
     sim.sign_ins([sign_in(BG1, "-1h")])
     docs_shaped = audit("-40m", by=ADMIN, target=None, name="Reset password (by admin)")
@@ -62,28 +62,18 @@ def test_evidence_by_and_about_the_account(sim_factory: Callable[..., Sim]) -> N
     sim.audits([audit("-3d", by=BG1, target=None), audit("-30m", by=ADMIN, target=ADMIN)])
     poll_once(sim.store, sim.settings)
     (review,) = query(sim.settings, ReviewRow)
-    reviews.submit(
-        sim.store,
-        sim.settings,
-        review.id,
-        actor="bob",
-        operator="carol",
-        classification="emergency",
-        justification="outage",
-        ticket=None,
-    )
+    sim.submit(review.id)
     (review,) = query(sim.settings, ReviewRow)
     assert sorted(a["id"] for a in review.evidence) == sorted(inside)
     assert any("Type" in t for a in review.evidence for t in a["targetResources"])
     assert review.evidence_sha256 == hashlib.sha256(canonical_json(review.evidence)).hexdigest()
     assert sim.read(reviews.show_review, review.id)["evidence_count"] == 3
+    assert review.evidence_frozen_at == review.submitted_at
     sim.audits([audit("-10m", by=BG1, target=None)])
-    assert reviews.refresh_evidence(sim.store, sim.settings, review.id, actor="bob") == 4
-    sim.tx(reviews.approve, review.id, actor="dave")
     with pytest.raises(reviews.TransitionRefusedError):
         reviews.refresh_evidence(sim.store, sim.settings, review.id, actor="bob")
-    (review,) = query(sim.settings, ReviewRow)
-    assert review.evidence_frozen_at is not None and len(review.evidence) == 4
+    sim.tx(reviews.reopen, review.id, actor="dave", comment="more happened")
+    assert reviews.refresh_evidence(sim.store, sim.settings, review.id, actor="bob") == 4
 
 
 def _bg040(sim: Sim, now: Any, stored: bool = True) -> list[Any]:

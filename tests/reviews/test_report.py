@@ -72,14 +72,15 @@ def _approved(sim: Sim, classification: str = "emergency") -> tuple[int, list[st
     sim.audits([_audit_by(BG1, "-50m", "Add member to role")])
     poll_once(sim.store, sim.settings)
     (review,) = query(sim.settings, ReviewRow)
-    reviews.submit(
-        sim.store,
-        sim.settings,
+    sim.submit(
         review.id,
         actor="Bob",
         operator="Carol",
         classification=classification,
         justification="CA outage locked out all admins",
+        actions="excluded the admins from the broken policy",
+        root_cause="a CA policy change applied to all users",
+        follow_ups=["add a CA change review step"],
         ticket="INC-42",
     )
     sim.tx(reviews.approve, review.id, actor="Dave")
@@ -110,7 +111,15 @@ def test_closed_review_exports_signed_report(
     out = tmp_path / "report.pdf"
     result = _export(sim, rid, out)
     text = _text(out)
+    (row,) = query(sim.settings, ReviewRow)
+    assert row.evidence_start is not None and row.evidence_end is not None
     for expected in (
+        "excluded the admins from the broken policy",
+        "a CA policy change applied to all users",
+        "add a CA change review step",
+        "Root cause",
+        "10 min, 2 sign-ins",
+        f"{row.evidence_start:%Y-%m-%d %H:%M:%S} to {row.evidence_end:%Y-%m-%d %H:%M:%S}",
         "bg1@contoso.onmicrosoft.com",
         BG1,
         "emergency",
@@ -164,6 +173,7 @@ def test_drill_waiver_report_is_reproducible(
         ends=now,
         actor="alice",
         reason="quarterly drill",
+        now=now - timedelta(days=1),
     )
     rid, _ = _approved(sim, classification="drill")
     reviews.close(
@@ -221,3 +231,39 @@ def test_open_review_refused_and_cli(
         handle.write(b"%appended\n%%EOF\n")
     r = runner.invoke(reviews_app, ["verify-report", str(out), *cfg])
     assert r.exit_code == 5
+
+
+def test_verify_report_never_says_valid_without_a_trust_anchor(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A report signed by another key with its own manifest: verify-report without --config
+    or --cert refuses (exit 2), like `runbook verify`; with --cert it fails (exit 5)."""
+    from tests.support.runbook import forge_report, make_settings
+
+    forged = forge_report(tmp_path / "forger")
+    mine = tmp_path / "mine"
+    init_keys(make_settings(mine), PASSPHRASE)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.delenv("BREAKGLASS_CONFIG", raising=False)
+    runner = CliRunner()
+    r = runner.invoke(reviews_app, ["verify-report", str(forged)])
+    assert r.exit_code == 2 and "VALID" not in r.stdout
+    assert "give --config or --cert" in r.stderr
+    r = runner.invoke(
+        reviews_app, ["verify-report", str(forged), "--cert", str(mine / "keys/runbook.cert.pem")]
+    )
+    assert r.exit_code == 5 and "signed by another key" in r.stderr
+    assert (
+        "VALID"
+        in runner.invoke(
+            reviews_app,
+            [
+                "verify-report",
+                str(forged),
+                "--cert",
+                str(tmp_path / "forger/keys/runbook.cert.pem"),
+            ],
+        ).stdout
+    )

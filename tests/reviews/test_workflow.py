@@ -27,14 +27,14 @@ def _one_review(sim: Sim, at: str = "-1h") -> int:
 
 
 def _submit(sim: Sim, review_id: int, classification: str = "emergency") -> None:
-    reviews.submit(
-        sim.store,
-        sim.settings,
+    sim.submit(
         review_id,
         actor="Bob",
         operator="Carol",
         classification=classification,
         justification="CA outage locked out all admins",
+        actions="excluded the admins from the broken policy",
+        root_cause="a CA policy change applied to all users",
         ticket="INC-42",
     )
 
@@ -74,14 +74,14 @@ def test_reopen_and_bad_transitions(sim_factory: Callable[..., Sim]) -> None:
     with pytest.raises(TransitionRefusedError, match="only a review that is submitted"):
         sim.tx(reviews.approve, rid, actor="Dave")
     with pytest.raises(TransitionRefusedError, match="classification"):
-        reviews.submit(
-            sim.store,
-            sim.settings,
+        sim.submit(
             rid,
             actor="Bob",
             operator="Carol",
             classification="oops",
             justification="x",
+            actions="x",
+            root_cause="x",
             ticket=None,
         )
     _submit(sim, rid)
@@ -108,6 +108,7 @@ def test_drill_closes_on_waiver(sim_factory: Callable[..., Sim]) -> None:
         ends=now,
         actor="alice",
         reason="drill",
+        now=now - timedelta(days=1),
     )
     rid = _one_review(sim)
     (review,) = query(sim.settings, ReviewRow)

@@ -144,6 +144,23 @@ class Sim:
         self.http.close()
         self.store.close()
 
+    def submit(self, review_id: int, **fields: Any) -> None:
+        """Submit ``review_id`` as the operator's account; ``fields`` override the defaults
+        (bob submits for carol, an emergency, with actions and a root cause)."""
+        from breakglass import reviews
+
+        values: dict[str, Any] = {
+            "actor": "bob",
+            "operator": "carol",
+            "classification": "emergency",
+            "justification": "outage",
+            "actions": "reset a password",
+            "root_cause": "lock-out",
+            "ticket": None,
+        }
+        values.update(fields)
+        reviews.submit(self.store, self.settings, review_id, **values)
+
     def tx(self, action: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """``action(session, settings, *args, **kwargs)`` in one committed transaction."""
         with self.store.transaction() as session:

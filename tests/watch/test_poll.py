@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from structlog.testing import capture_logs
+
 from breakglass.store.tables import OutboxRow, PollStateRow, ReviewRow, SignInRow
 from breakglass.watcher import poll_once
 from tests.support.sim import Sim, query, sign_in
@@ -137,6 +139,7 @@ def test_drill_window_classifies_review(sim_factory: Callable[..., Sim]) -> None
         ends=now - timedelta(hours=1),
         actor="alice",
         reason="quarterly drill",
+        now=now - timedelta(days=1),
     )
     sim.sign_ins([sign_in(BG2, "-2h"), sign_in(BG1, "-30m")])
     poll_once(sim.store, sim.settings)
@@ -145,15 +148,25 @@ def test_drill_window_classifies_review(sim_factory: Callable[..., Sim]) -> None
     assert by_account[BG1].classification is None
 
 
-def test_sign_in_later_than_the_overlap_is_caught_by_the_daily_deep_read(
+def test_sign_in_later_than_the_overlap_is_alerted_within_an_hour(
     sim_factory: Callable[..., Sim],
 ) -> None:
-    """A row that appears later than the 2 h overlap is fetched by the first poll of the next day."""
+    """A row visible later than the 2 h overlap is stored, alerted and counted by the hourly deep read."""
     sim = sim_factory()
     sim.sign_ins([sign_in(BG1, "-1h")])
     late = sim.sign_ins([sign_in(BG1, "-8h", visibleAt="+1h")])[0]
-    poll_once(sim.store, sim.settings)
+    t0 = datetime.now(UTC)
+    poll_once(sim.store, sim.settings, now=t0)
     sim.reveal(late)
-    assert poll_once(sim.store, sim.settings).new_signin_ids == []  # outside [watermark - 2 h, now]
-    tomorrow = datetime.now(UTC) + timedelta(days=1)
-    assert poll_once(sim.store, sim.settings, now=tomorrow).new_signin_ids == [late]
+    quick = poll_once(sim.store, sim.settings, now=t0 + timedelta(minutes=10))
+    assert quick.new_signin_ids == []  # outside [watermark - 2 h, now]
+    assert quick.windows["signins"][0] == t0 - timedelta(hours=2)
+    with capture_logs() as logs:
+        deep = poll_once(sim.store, sim.settings, now=t0 + timedelta(minutes=59))
+    assert deep.windows["signins"][0] == t0 + timedelta(minutes=59) - timedelta(days=30)
+    assert deep.new_signin_ids == [late] and deep.late_signin_ids == [late]
+    (line,) = [entry for entry in logs if entry["event"] == "watch.late_signin"]
+    assert line["signin_id"] == late and line["stream"] == "signins"
+    states = {s.stream: s for s in query(sim.settings, PollStateRow)}
+    assert states["signins"].late_rows == 1 and states["signins_beta"].late_rows == 0
+    assert any(o.dedupe_key == f"signin:{late}" for o in query(sim.settings, OutboxRow))

@@ -41,8 +41,7 @@ def _ready(sim: Sim) -> int:
     import asyncio
 
     import httpx
-
-    from api import create_app
+    from breakglass_api import create_app
 
     async def go() -> int:
         app = create_app(sim.settings, store=sim.store)
