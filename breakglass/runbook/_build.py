@@ -18,7 +18,12 @@ from breakglass._canonical import sha256_hex
 from breakglass._time import iso_utc
 from breakglass.config import Settings
 from breakglass.errors import GraphError, SigningError
-from breakglass.runbook._inputs import build_inputs, inventory_fingerprint, issue_time
+from breakglass.runbook._inputs import (
+    build_inputs,
+    defaults_used,
+    inventory_fingerprint,
+    issue_time,
+)
 from breakglass.runbook._qr import qr_payload
 from breakglass.runbook._release import RunbookRelease
 from breakglass.runbook._sources import load_procedure
@@ -106,6 +111,14 @@ def build_runbook(
         version=version,
     )
     _check_certificate(signer, inputs.issued_at, inputs.valid_until, warn)
+    for default in defaults_used(settings, procedure):
+        warn(default)
+    if inputs.healthy_count < inputs.min_healthy:
+        warn(
+            f"only {inputs.healthy_count} of {len(inputs.accounts)} emergency accounts "
+            f"{'is' if inputs.healthy_count == 1 else 'are'} verified healthy (exists and enabled, permanent Global Administrator, FIDO2 key "
+            "or certificate); the runbook prints a red banner"
+        )
     if snapshot is not None:
         missing = _missing_facts(settings, snapshot)
         if missing and require_live:

@@ -20,22 +20,34 @@ from breakglass._canonical import canonical_json, sha256_hex
 from breakglass._time import iso_utc
 from breakglass.config import Account, Cloud, Settings
 from breakglass.errors import ConfigError
-from breakglass.runbook._sources import Procedure
+from breakglass.runbook._readiness import (
+    HEALTH_CHECKS,
+    AccountCheck,
+    account_checks,
+    unread_facts,
+)
+from breakglass.runbook._sources import Notify, Procedure
 from breakglass.signing import looks_like_secret
 from breakglass.snapshot import AccountData, RoleInstance, TenantSnapshot
 
 __all__ = [
+    "DEFAULT_ORGANISATION",
+    "HEALTH_CHECKS",
     "NOT_VERIFIED",
     "AccountFacts",
     "CustodianFacts",
     "MethodFacts",
     "RunbookInputs",
     "build_inputs",
+    "default_custodian_role",
+    "defaults_used",
     "inventory_fingerprint",
     "issue_time",
 ]
 
 NOT_VERIFIED = "not verified at print time"
+#: ``[signing] organisation`` when the configuration does not set it.
+DEFAULT_ORGANISATION = "breakglass"
 GLOBAL_ADMIN = "62e90394-69f5-4237-9190-012177145e10"
 
 #: Admin center, Azure portal and sign-in hosts per national cloud.
@@ -116,6 +128,25 @@ class AccountFacts:
     ga_state: str | None = None
     ga_ok: bool | None = None
     methods: tuple[MethodFacts, ...] | None = None
+    #: BG-001/002/003/004/005/008/050 as read from the snapshot (``_readiness``).
+    checks: tuple[AccountCheck, ...] = ()
+
+    @property
+    def healthy(self) -> bool | None:
+        """BG-001, BG-004 and BG-005 pass (True), one fails (False), else unknown (None)."""
+        health = [c.ok for c in self.checks if c.check_id in HEALTH_CHECKS]
+        if len(health) < len(HEALTH_CHECKS) or False in health:
+            return False if False in health else None
+        return None if None in health else True
+
+    @property
+    def warnings(self) -> tuple[AccountCheck, ...]:
+        """Every failing check: printed as a warning in the account's table."""
+        return tuple(c for c in self.checks if c.ok is False)
+
+    @property
+    def unverified(self) -> tuple[AccountCheck, ...]:
+        return tuple(c for c in self.checks if c.ok is None)
 
 
 @dataclass(frozen=True)
@@ -137,10 +168,32 @@ class RunbookInputs:
     live_facts_note: str | None
     accounts: tuple[AccountFacts, ...]
     procedure: Procedure
+    #: Fewer healthy accounts than this print a red banner (``thresholds.min_healthy_accounts``).
+    min_healthy: int = 2
+    #: The tenant facts that could not be read, in words (the cover says so).
+    unread: tuple[str, ...] = ()
+    #: Print lines to fill in by hand where a contact or role is not configured.
+    handwritten_blanks: bool = False
+
+    @property
+    def try_order(self) -> tuple[int, ...]:
+        """Indexes of the accounts in the order to try them: healthy ones first, fewest
+        warnings first, then unverified ones, then the unhealthy; declared order breaks ties."""
+
+        def rank(i: int) -> tuple[int, int, int]:
+            account = self.accounts[i]
+            group = {True: 0, None: 1, False: 2}[account.healthy]
+            return group, len(account.warnings) + len(account.unverified), i
+
+        return tuple(sorted(range(len(self.accounts)), key=rank))
+
+    @property
+    def healthy_count(self) -> int:
+        return sum(1 for a in self.accounts if a.healthy)
 
     def to_json_dict(self) -> dict[str, Any]:
         return {
-            "schema": "breakglass.runbook-inputs/v1",
+            "schema": "breakglass.runbook-inputs/v2",
             "doc_id": self.doc_id,
             "version": self.version,
             "issued_at": iso_utc(self.issued_at),
@@ -157,6 +210,9 @@ class RunbookInputs:
             "live_facts_note": self.live_facts_note,
             "accounts": [_account_json(a) for a in self.accounts],
             "procedure": self.procedure.to_json_dict(),
+            "min_healthy": self.min_healthy,
+            "unread": list(self.unread),
+            "handwritten_blanks": self.handwritten_blanks,
         }
 
     @property
@@ -182,6 +238,7 @@ def _account_json(account: AccountFacts) -> dict[str, Any]:
             {"id": m.id, "kind": m.kind, "label": m.label, "model": m.model, "aaguid": m.aaguid}
             for m in account.methods
         ],
+        "checks": [{"id": c.check_id, "ok": c.ok, "text": c.text} for c in account.checks],
     }
 
 
@@ -286,6 +343,7 @@ def _account_facts(account: Account, snapshot: TenantSnapshot | None) -> Account
         ga_state=ga_state,
         ga_ok=ga_ok,
         methods=_methods(snapshot, account),
+        checks=account_checks(account, snapshot, ga_state=ga_state, ga_ok=ga_ok),
     )
 
 
@@ -316,6 +374,67 @@ def _check_no_secrets(inputs: RunbookInputs, settings: Settings) -> None:
                 "its value appears in the runbook text; remove it from the inventory",
                 field=f"credential.{name}",
             )
+
+
+def _with_contacts(procedure: Procedure, settings: Settings) -> Procedure:
+    """The notify list with name, phone and email from ``[runbook.contacts]``."""
+    contacts = settings.runbook.contacts
+    notify: list[Notify] = []
+    for entry in procedure.notify:
+        contact = getattr(contacts, entry.contact) if entry.contact else None
+        if contact is not None:
+            entry = entry.model_copy(
+                update={"name": contact.name, "phone": contact.phone, "email": contact.email}
+            )
+        notify.append(entry)
+    return procedure.model_copy(update={"notify": notify})
+
+
+def defaults_used(settings: Settings, procedure: Procedure) -> list[str]:
+    """One sentence per thing the runbook prints from a default, not from the configuration."""
+    blank = "a blank line to fill in" if settings.runbook.handwritten_blanks else "'not configured'"
+    out: list[str] = []
+    if settings.signing.organisation == DEFAULT_ORGANISATION:
+        out.append(
+            f"signing.organisation is not set: the runbook says it was issued by "
+            f"{DEFAULT_ORGANISATION!r}"
+        )
+    if not settings.tenant.name:
+        out.append("tenant.name is not set: the runbook names the tenant from Graph or its id")
+    for account in settings.accounts:
+        where = f"accounts[{account.upn}]"
+        if not account.key_label:
+            out.append(f"{where}.key_label is not set: its key label prints as {blank}")
+        if not account.credential_location:
+            out.append(f"{where}.credential_location is not set: the safe prints as {blank}")
+        if not account.custodians:
+            out.append(f"{where}.custodians is empty: no custodian is printed for it")
+        for i, custodian in enumerate(account.custodians):
+            if not custodian.role:
+                printed = (
+                    "a blank line to fill in"
+                    if settings.runbook.handwritten_blanks
+                    else repr(default_custodian_role(i))
+                )
+                out.append(f"{where}.custodians[{i}].role is not set: printed as {printed}")
+            if not custodian.phone:
+                out.append(
+                    f"{where}.custodians[{i}].phone is not set: {custodian.name} has no "
+                    "out-of-band number"
+                )
+    contacts = settings.runbook.contacts
+    for entry in procedure.notify:
+        if entry.contact and getattr(contacts, entry.contact) is None and not entry.name:
+            out.append(
+                f"runbook.contacts.{entry.contact} is not set: the {entry.role} contact prints "
+                f"as {blank}"
+            )
+    return out
+
+
+def default_custodian_role(index: int) -> str:
+    """What an account's ``index``-th custodian without a configured role is called."""
+    return "Primary custodian" if index == 0 else "Backup custodian"
 
 
 def build_inputs(
@@ -371,7 +490,10 @@ def build_inputs(
         snapshot_taken_at=snapshot.taken_at if snapshot else None,
         live_facts_note=live_facts_note,
         accounts=tuple(_account_facts(a, snapshot) for a in settings.accounts),
-        procedure=procedure.resolved(values),
+        procedure=_with_contacts(procedure.resolved(values), settings),
+        min_healthy=settings.thresholds.min_healthy_accounts,
+        unread=unread_facts(settings.accounts, snapshot),
+        handwritten_blanks=settings.runbook.handwritten_blanks,
     )
     if version is None:
         # Date for people, a short hash of the content so two prints a day differ.

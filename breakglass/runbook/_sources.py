@@ -23,6 +23,7 @@ from breakglass.signing import looks_like_secret
 __all__ = [
     "PLACEHOLDERS",
     "CheckItem",
+    "ContactKey",
     "Notify",
     "Procedure",
     "SignInStep",
@@ -77,9 +78,15 @@ class SignIn(_Strict):
     steps: list[SignInStep] = Field(min_length=1)
 
 
+#: The ``[runbook.contacts]`` keys a notify entry may name (``contact: soc``).
+ContactKey = Literal["soc", "ciso", "identity_owner", "legal"]
+
+
 class Notify(_Strict):
     role: str = Field(min_length=1)
     when: str = Field(min_length=1)
+    #: The configured contact that fills name, phone and email (``[runbook.contacts.<key>]``).
+    contact: ContactKey | None = None
     name: str | None = None
     #: Out-of-band contacts: they must work when Entra ID, Teams and mail do not.
     phone: str | None = None

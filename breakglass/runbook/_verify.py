@@ -28,9 +28,9 @@ def verify_runbook(
 ) -> VerificationResult:
     """Verify a signed runbook and its manifest, and say why it fails, if it does.
 
-    ``expected_cert`` pins the signer (the configured certificate). Without it the
-    signer is taken from the manifest, and the result says that trust was pinned only
-    to the manifest. Raises ``SigningError`` only if ``expected_cert`` cannot be read.
+    ``expected_cert`` pins the signer (the configured certificate). Without it the result
+    is never ``ok`` (problem ``signer_not_checked``). Raises ``SigningError`` only if
+    ``expected_cert`` cannot be read.
     """
     now = now or datetime.now(UTC)
     result = verify_signed_pdf(

@@ -6,7 +6,10 @@ and complete; the signature is intact and covers the entire file (no incremental
 after signing, so DocMDP holds); the signer is the expected certificate; that certificate
 is within its validity period now and was at the claimed signing time; the manifest beside
 the file is present, well formed for its kind, signed by the same certificate and names
-this file's SHA-256. ``pdfsig`` is not used: it accepts changes appended after signing.
+this file's SHA-256. Without a certificate to check against there is no "valid": the
+result says the signer was not checked. Bytes appended after the last ``%%EOF`` are named
+as such (distinct from an incremental update, which adds a revision); a file pyHanko cannot
+parse (objects nested too deeply, loops) is "damaged", never an exception. ``pdfsig`` is not used: it accepts changes appended after signing.
 
 pyHanko (~0.4 s to import) is loaded only inside ``verify_signed_pdf``; this module never
 imports ``msgraph``, reportlab or pydantic.
@@ -43,6 +46,9 @@ __all__ = [
 ]
 
 _BYTE_RANGE = re.compile(rb"/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]")
+_EOF = b"%%EOF"
+#: PDF white-space (ISO 32000 7.2.3); what may follow the last %%EOF without meaning anything.
+_PDF_WHITESPACE = b"\x00\t\n\x0c\r "
 
 TRUST_CONFIGURED = "configured"
 TRUST_MANIFEST_ONLY = "manifest-only"
@@ -100,7 +106,11 @@ def _precheck(path: Path, kind: DocumentKind, data: bytes) -> VerificationResult
     """Cheap structural checks with messages a person understands before pyHanko runs."""
     if not data.startswith(b"%PDF-"):
         return _fail(path, kind, "not_pdf", f"{path.name} is not a PDF file")
-    if not data.rstrip().endswith(b"%%EOF"):
+    ranges = _BYTE_RANGE.findall(data)
+    signed_end = max((int(start) + int(length) for _, _, start, length in ranges), default=0)
+    last_eof = data.rfind(_EOF)
+    # The signed revision must end at or before the last %%EOF (a cut file ends earlier).
+    if last_eof < 0 or data[last_eof + len(_EOF) : signed_end].strip(_PDF_WHITESPACE):
         return _fail(
             path,
             kind,
@@ -108,21 +118,36 @@ def _precheck(path: Path, kind: DocumentKind, data: bytes) -> VerificationResult
             f"{path.name} is truncated: it has {len(data)} bytes and does not end with the "
             "PDF end-of-file marker",
         )
-    ranges = _BYTE_RANGE.findall(data)
+    trailing = data[last_eof + len(_EOF) :]
+    if trailing.strip(_PDF_WHITESPACE):
+        # Not a revision (that would end in its own %%EOF): bytes stuck on after the end.
+        return _fail(
+            path,
+            kind,
+            "appended_after_eof",
+            f"{len(trailing.lstrip(_PDF_WHITESPACE))} bytes were appended after the last "
+            f"end-of-file marker (%%EOF) of {path.name}: the file is not what was signed",
+        )
     if not ranges:
         return _fail(
             path, kind, "unsigned", f"{path.name} is not signed (it carries no PDF signature)"
         )
-    end = max(int(start) + int(length) for _, _, start, length in ranges)
-    if end > len(data):
+    if signed_end > len(data):
         return _fail(
             path,
             kind,
             "truncated",
             f"{path.name} is truncated: it has {len(data)} bytes but its signature covers "
-            f"{end} bytes",
+            f"{signed_end} bytes",
         )
     return None
+
+
+def _damage(exc: BaseException) -> str:
+    """Why pyHanko could not read the file, in words (never a traceback)."""
+    if isinstance(exc, RecursionError):
+        return "its objects are nested too deeply or refer to each other in a loop"
+    return str(exc) or type(exc).__name__
 
 
 def _expiry_problems(
@@ -167,9 +192,11 @@ def verify_signed_pdf(
 ) -> VerificationResult:
     """Verify ``pdf_path`` and its ``kind`` manifest, and say why it fails, if it does.
 
-    ``expected_cert`` pins the signer (the configured certificate). Without it the
-    signer is taken from the manifest, and the result says that trust was pinned only
-    to the manifest. Raises ``SigningError`` only if ``expected_cert`` cannot be read.
+    ``expected_cert`` pins the signer (the configured certificate). Without it every other
+    check still runs (the signer is taken from the manifest), but the result is never ``ok``:
+    it carries the problem ``signer_not_checked``, because a document and manifest signed by
+    anyone else would pass the same checks. Raises ``SigningError`` only if
+    ``expected_cert`` cannot be read.
     """
     now = now or datetime.now(UTC)
     pdf_path = Path(pdf_path)
@@ -195,9 +222,19 @@ def verify_signed_pdf(
     try:
         reader = PdfFileReader(io.BytesIO(data), strict=False)
         signatures = reader.embedded_signatures
-    except (PdfError, SignatureValidationError, ValueError, KeyError, IndexError) as exc:
+    except (
+        PdfError,
+        SignatureValidationError,
+        ValueError,
+        KeyError,
+        IndexError,
+        RecursionError,
+    ) as exc:
         return _fail(
-            pdf_path, kind, "damaged", f"the PDF structure of {pdf_path.name} is damaged ({exc})"
+            pdf_path,
+            kind,
+            "damaged",
+            f"the PDF structure of {pdf_path.name} is damaged ({_damage(exc)})",
         )
     if not signatures:
         return _fail(
@@ -210,9 +247,19 @@ def verify_signed_pdf(
     try:
         embedded_cert = x509.load_der_x509_certificate(signature.signer_cert.dump())
         signed_at = signature.self_reported_timestamp
-    except (PdfError, SignatureValidationError, ValueError, KeyError, AttributeError) as exc:
+    except (
+        PdfError,
+        SignatureValidationError,
+        ValueError,
+        KeyError,
+        AttributeError,
+        RecursionError,
+    ) as exc:
         return _fail(
-            pdf_path, kind, "damaged", f"the signature of {pdf_path.name} is unreadable ({exc})"
+            pdf_path,
+            kind,
+            "damaged",
+            f"the signature of {pdf_path.name} is unreadable ({_damage(exc)})",
         )
     signer_fp = cert_fingerprint(embedded_cert)
     signer_subject = embedded_cert.subject.rfc4514_string()
@@ -226,10 +273,6 @@ def verify_signed_pdf(
     trust = TRUST_CONFIGURED
     if pinned is None:
         trust = TRUST_MANIFEST_ONLY
-        notes.append(
-            "trust was pinned only to the manifest beside the file: anyone able to replace "
-            "both could forge them; pass --config or --cert to check against your certificate"
-        )
         if manifest is not None and manifest["signer_fingerprint"] == signer_fp:
             pinned = embedded_cert
         elif manifest is not None:
@@ -251,10 +294,21 @@ def verify_signed_pdf(
         )
 
     def result() -> VerificationResult:
+        unchecked: tuple[Problem, ...] = ()
+        if trust == TRUST_MANIFEST_ONLY:
+            # Never "valid" without a trust anchor: anyone can sign a file and a manifest.
+            unchecked = (
+                Problem(
+                    "signer_not_checked",
+                    f"the signer was not checked: no certificate of yours was given to check "
+                    f"{pdf_path.name} against, and a {kind.label} and manifest signed by anyone "
+                    "else would look the same (give --config or --cert)",
+                ),
+            )
         return VerificationResult(
             path=pdf_path,
             kind=kind,
-            problems=tuple(problems),
+            problems=(*problems, *unchecked),
             notes=tuple(notes),
             trust=trust,
             signer_fingerprint=signer_fp,
@@ -273,8 +327,22 @@ def verify_signed_pdf(
     )
     try:
         status = validate_pdf_signature(signature, context, key_usage_settings=usage)
-    except (PdfError, SignatureValidationError, ValueError, KeyError, TypeError) as exc:
-        problems.insert(0, Problem("damaged", f"the signature cannot be validated ({exc})"))
+    except (
+        PdfError,
+        SignatureValidationError,
+        ValueError,
+        KeyError,
+        TypeError,
+        RecursionError,
+    ) as exc:
+        problems.insert(
+            0,
+            Problem(
+                "damaged",
+                f"the PDF structure of {pdf_path.name} is damaged: the signature cannot be "
+                f"validated ({_damage(exc)})",
+            ),
+        )
         return result()
     if not status.intact:
         problems.insert(

@@ -88,11 +88,12 @@ def test_sign_then_verify(built_once: Built) -> None:
     assert manifest["inventory_fingerprint"] == built_once.release.inventory_fingerprint
 
 
-def test_manifest_only_trust_is_said_plainly(built_once: Built) -> None:
-    """Without a certificate, verification pins trust to the manifest and says so."""
+def test_without_a_certificate_the_signer_is_not_checked(built_once: Built) -> None:
+    """Without a certificate an intact runbook is never ok: the signer was not checked."""
     result = verify_runbook(built_once.pdf)
-    assert result.ok and result.trust == "manifest-only"
-    assert any("pinned only to the manifest" in note for note in result.notes)
+    assert not result.ok and result.trust == "manifest-only"
+    assert _codes(result) == ["signer_not_checked"]
+    assert "give --config or --cert" in result.problems[0].message
 
 
 def test_flipped_byte(built_once: Built, tmp_path: Path) -> None:
@@ -269,7 +270,7 @@ def test_not_verified_is_printed_when_live_facts_fail(build: Callable[..., Built
     assert any("WITHOUT live tenant facts" in w for w in built.warnings)
     if shutil.which("pdftotext"):
         flat = " ".join(_text(built.pdf).split())
-        assert "NOT verified at print time" in flat and NOT_VERIFIED in flat
+        assert "live facts were NOT read at print time" in flat and NOT_VERIFIED in flat
         assert "YubiKey" not in flat
     with pytest.raises(GraphError):
         build("live.pdf", snapshot=None, snapshot_source=failing, require_live=True)
@@ -407,7 +408,8 @@ def test_verify_imports_neither_msgraph_nor_reportlab(built_once: Built) -> None
     """Verification in a fresh process imports no msgraph and no reportlab."""
     code = (
         "import sys; from pathlib import Path; from breakglass.runbook import verify_runbook;"
-        f"r = verify_runbook(Path({str(built_once.pdf)!r}));"
+        f"r = verify_runbook(Path({str(built_once.pdf)!r}), "
+        f"expected_cert=Path({str(built_once.cert_path)!r}));"
         "print(r.ok, any(m.split('.')[0] in ('msgraph', 'msgraph_core', 'reportlab', "
         "'pydantic') for m in sys.modules))"
     )

@@ -17,7 +17,15 @@ from breakglass.cli.runbook import keys_app, runbook_app
 from breakglass.runbook import build_runbook, latest_release, qr_payload
 from breakglass.signing import init_keys, load_signer
 from breakglass.store import Store
-from tests.support.runbook import PASSPHRASE, TENANT, make_settings, make_snapshot, write_config
+from tests.support.runbook import (
+    PASSPHRASE,
+    TENANT,
+    forge_runbook,
+    make_settings,
+    make_snapshot,
+    with_update,
+    write_config,
+)
 
 
 @pytest.fixture
@@ -72,10 +80,12 @@ def test_build_prints_the_release_and_verify_passes(
     )
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("VALID:") and manifest["version"] in result.stdout
-    as_json = runner.invoke(runbook_app, ["verify", str(project["pdf"]), "--format", "json"])
+    as_json = runner.invoke(
+        runbook_app,
+        ["verify", str(project["pdf"]), "--format", "json", "-c", str(project["config"])],
+    )
     data = json.loads(as_json.stdout)
-    assert as_json.exit_code == 0 and data["ok"] and data["trust"] == "manifest-only"
-    assert "pinned only to the manifest" in as_json.stderr
+    assert as_json.exit_code == 0 and data["ok"] and data["trust"] == "configured"
 
 
 def _flip(pdf: Path) -> None:
@@ -212,7 +222,82 @@ def test_verify_qr_cli(project: dict[str, Path], runner: CliRunner) -> None:
     bad = runner.invoke(runbook_app, ["verify-qr", edited, "-c", str(project["config"])])
     assert bad.exit_code == 5 and "signature does not match" in bad.stderr
     none = runner.invoke(runbook_app, ["verify-qr", payload])
-    assert none.exit_code == 2
+    assert none.exit_code == 2 and "give --config or --cert" in none.stderr
+
+
+@pytest.fixture
+def no_config_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A working folder with no breakglass.toml, and no $BREAKGLASS_CONFIG."""
+    folder = tmp_path / "elsewhere"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    monkeypatch.delenv("BREAKGLASS_CONFIG", raising=False)
+    return folder
+
+
+def test_forged_runbook_is_refused_without_config(
+    project: dict[str, Path], runner: CliRunner, no_config_here: Path
+) -> None:
+    """A runbook signed by another key with its own manifest is never VALID: without a
+    certificate verify refuses (exit 2); with the config it fails (exit 5)."""
+    forged = forge_runbook(no_config_here / "forger")
+    for args in ([], ["--format", "json"]):
+        result = runner.invoke(runbook_app, ["verify", str(forged), *args])
+        assert result.exit_code == 2, result.output
+        assert "give --config or --cert" in result.stderr and "VALID" not in result.stdout
+    checked = runner.invoke(runbook_app, ["verify", str(forged), "-c", str(project["config"])])
+    assert checked.exit_code == 5 and "signed by another key" in checked.stderr
+
+
+def test_verify_finds_the_config_like_every_command(
+    project: dict[str, Path], runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without --config, verify uses ./breakglass.toml or $BREAKGLASS_CONFIG as its anchor."""
+    forged = forge_runbook(project["folder"] / "forger")
+    monkeypatch.delenv("BREAKGLASS_CONFIG", raising=False)
+    monkeypatch.chdir(project["folder"])  # holds breakglass.toml
+    assert runner.invoke(runbook_app, ["verify", str(project["pdf"])]).exit_code == 0
+    assert runner.invoke(runbook_app, ["verify", str(forged)]).exit_code == 5
+    monkeypatch.chdir(forged.parent.parent.parent)
+    monkeypatch.setenv("BREAKGLASS_CONFIG", str(project["config"]))
+    assert runner.invoke(runbook_app, ["verify", str(forged)]).exit_code == 5
+
+
+def test_bytes_after_the_end_marker_are_named(project: dict[str, Path], runner: CliRunner) -> None:
+    """Bytes appended after the last %%EOF are named as such, not as truncation or an update."""
+    with project["pdf"].open("ab") as handle:
+        handle.write(b"<script>trailing junk</script>\n")
+    result = runner.invoke(
+        runbook_app, ["verify", str(project["pdf"]), "-c", str(project["config"])]
+    )
+    assert result.exit_code == 5
+    assert "31 bytes were appended after the last end-of-file marker (%%EOF)" in result.stderr
+    assert "truncated" not in result.stderr and "incremental update" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("extra", "objects"),
+    [
+        (b"/Deep 900 0 R", [(900, b"[" * 100_000 + b"]" * 100_000)]),
+        (b"/Deep 900 0 R", [(900, b"<< /A " * 20_000 + b">>" * 20_000)]),
+        (b"/Loop 900 0 R", [(900, b"<< /Next 901 0 R >>"), (901, b"<< /Next 900 0 R >>")]),
+        (b"/Loop 900 0 R", [(900, b"901 0 R"), (901, b"900 0 R")]),
+    ],
+    ids=["nested-arrays", "nested-dicts", "dict-loop", "reference-loop"],
+)
+def test_hostile_object_graphs_fail_without_a_traceback(
+    project: dict[str, Path], runner: CliRunner, extra: bytes, objects: list[tuple[int, bytes]]
+) -> None:
+    """Deeply nested or looping objects exit 5 with a reason, never a RecursionError."""
+    project["pdf"].write_bytes(with_update(project["pdf"].read_bytes(), extra, objects))
+    result = runner.invoke(
+        runbook_app, ["verify", str(project["pdf"]), "-c", str(project["config"])]
+    )
+    assert result.exit_code == 5, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert result.stdout.startswith("INVALID") and "Traceback" not in result.output
+    if b"[[[[" in objects[0][1]:
+        assert "damaged" in result.stderr and "nested too deeply" in result.stderr
 
 
 def test_live_facts_unavailable(
@@ -287,3 +372,20 @@ def test_build_with_an_unmigrated_database_warns(tmp_path: Path, runner: CliRunn
     code, _, stderr = _build(runner, tmp_path, f"sqlite:///{empty}")
     assert code == 0, stderr
     assert "not recorded in the store" in stderr and "breakglass db upgrade" in stderr
+
+
+def test_verify_with_a_config_imports_no_msgraph(project: dict[str, Path]) -> None:
+    """`runbook verify -c CONFIG` in a fresh process loads the config but never msgraph."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from typer.testing import CliRunner;"
+        "from breakglass.cli.runbook import runbook_app;"
+        f"r = CliRunner().invoke(runbook_app, ['verify', {str(project['pdf'])!r}, "
+        f"'-c', {str(project['config'])!r}]);"
+        "print(r.exit_code, any(m.split('.')[0] in ('msgraph', 'msgraph_core') "
+        "for m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["0", "False"]

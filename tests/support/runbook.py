@@ -5,7 +5,9 @@ The fixtures that sign and build runbooks live in tests/runbook/conftest.py.
 
 from __future__ import annotations
 
+import re
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,6 +21,7 @@ from breakglass.snapshot import (
     AccountData,
     AuthMethod,
     CollectionStatus,
+    MethodConfiguration,
     Organization,
     RoleInstance,
     TenantSnapshot,
@@ -36,8 +39,11 @@ __all__ = [
     "TENANT",
     "Built",
     "config_dict",
+    "forge_report",
+    "forge_runbook",
     "make_settings",
     "make_snapshot",
+    "with_update",
     "write_config",
 ]
 
@@ -125,9 +131,10 @@ def make_snapshot(
         "organization": CollectionStatus.ok(),
         "activeRoles": CollectionStatus.ok(),
         "eligibleRoles": CollectionStatus.ok(),
+        "methodConfigurations": CollectionStatus.ok(),
         **{
             f"{kind}:{oid}": CollectionStatus.ok()
-            for kind in ("user", "methods")
+            for kind in ("user", "methods", "signInActivity", "memberOf")
             for oid in (BG1, BG2)
         },
         **status,
@@ -142,6 +149,7 @@ def make_snapshot(
                 BG1,
                 upn1,
                 user=UserInfo(BG1, upn1, account_enabled=True),
+                member_of=(),
                 methods=(
                     AuthMethod(
                         "fido-1",
@@ -159,6 +167,7 @@ def make_snapshot(
                 BG2,
                 "bg2@contoso.onmicrosoft.com",
                 user=UserInfo(BG2, "bg2@contoso.onmicrosoft.com", account_enabled=True),
+                member_of=(),
                 methods=(
                     AuthMethod(
                         "fido-2",
@@ -170,6 +179,7 @@ def make_snapshot(
         },
         active_roles=(RoleInstance("a1", BG1, GA, "/", None, None, "Assigned", "Direct"),),
         eligible_roles=(RoleInstance("e1", BG2, GA, "/", None, None, None, "Direct"),),
+        method_configurations={"Fido2": MethodConfiguration("Fido2", "enabled", ("all_users",))},
         status=statuses,
     )
 
@@ -196,3 +206,79 @@ class Built:
         shutil.copy(self.pdf, pdf)
         shutil.copy(self.manifest, folder / self.manifest.name)
         return Built(self.settings, pdf, self.release, self.warnings)
+
+
+def forge_runbook(folder: Path, name: str = "forged.pdf") -> Path:
+    """A runbook signed with a freshly generated other key, with its own valid manifest."""
+    from breakglass.runbook import build_runbook
+    from breakglass.signing import init_keys
+
+    settings = make_settings(folder)
+    init_keys(settings, PASSPHRASE)
+    build_runbook(settings, folder / name, passphrase=PASSPHRASE, snapshot=make_snapshot())
+    return folder / name
+
+
+def forge_report(folder: Path, name: str = "forged-report.pdf") -> Path:
+    """A "review report" signed with a freshly generated other key, with its own manifest."""
+    import io
+
+    from reportlab.pdfgen.canvas import Canvas
+
+    from breakglass._canonical import sha256_hex
+    from breakglass.signing import (
+        REVIEW_REPORT,
+        init_keys,
+        load_signer,
+        pades_sign,
+        sign_manifest,
+        write_signed_document,
+    )
+
+    settings = make_settings(folder)
+    init_keys(settings, PASSPHRASE)
+    signer = load_signer(settings, PASSPHRASE)
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, invariant=1)
+    canvas.drawString(72, 720, "After-action review 1: nothing to see here")
+    canvas.save()
+    unsigned = buffer.getvalue()
+    signed = pades_sign(unsigned, signer, reason="forged", location=None)
+    fields = {
+        "review_id": "1",
+        "tenant_id": TENANT,
+        "closed_at": "2025-06-15T15:06:40Z",
+        "content_sha256": sha256_hex(b"content"),
+        "evidence_sha256": "",
+        "unsigned_pdf_sha256": sha256_hex(unsigned),
+        "signed_pdf_sha256": sha256_hex(signed),
+        "signer_fingerprint": signer.fingerprint,
+    }
+    write_signed_document(folder / name, signed, sign_manifest(REVIEW_REPORT, fields, signer))
+    return folder / name
+
+
+def with_update(pdf: bytes, catalog_extra: bytes, objects: Sequence[tuple[int, bytes]]) -> bytes:
+    """``pdf`` plus a hand-written incremental update: a new catalog with ``catalog_extra``
+    (e.g. ``/Deep 900 0 R``) and the numbered ``objects``, so a reader has to walk them."""
+    root = int(re.findall(rb"/Root (\d+) 0 R", pdf)[-1])
+    pages = re.findall(rb"/Pages (\d+ 0 R)", pdf)[-1]
+    acroform = re.findall(rb"/AcroForm (\d+ 0 R)", pdf)[-1]
+    size = max(int(n) for n in re.findall(rb"/Size (\d+)", pdf))
+    prev = int(re.findall(rb"startxref\s+(\d+)", pdf)[-1])
+    catalog = b"<< /Type /Catalog /Pages %s /AcroForm %s %s >>" % (pages, acroform, catalog_extra)
+    body, offsets = b"\n", {}
+    for number, content in [(root, catalog), *objects]:
+        offsets[number] = len(pdf) + len(body)
+        body += b"%d 0 obj\n%s\nendobj\n" % (number, content)
+    xref_at = len(pdf) + len(body)
+    xref = b"xref\n" + b"".join(
+        b"%d 1\n%010d 00000 n \n" % (n, offsets[n]) for n in sorted(offsets)
+    )
+    trailer = b"trailer\n<< /Size %d /Root %d 0 R /Prev %d >>\nstartxref\n%d\n%%%%EOF\n" % (
+        max(size, *(n + 1 for n in offsets)),
+        root,
+        prev,
+        xref_at,
+    )
+    return pdf + body + xref + trailer
