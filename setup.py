@@ -1,6 +1,8 @@
-"""Ship the top-level runbooks/ and templates/ inside the wheel as breakglass/_data/.
+"""Packages, and the top-level runbooks/ and templates/ shipped as breakglass/_data/.
 
-They live at the top level of the repository (the project's layout), but an installed
+The service package lives in the folder `api/` (the project's layout) but installs as
+`breakglass_api`: a bare top-level `api` would clash with any other distribution's.
+runbooks/ and templates/ live at the top level of the repository too, but an installed
 `breakglass` must find them from any working directory, so the build copies them in.
 """
 
@@ -9,7 +11,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from setuptools import setup
+from setuptools import find_packages, setup
 from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).parent
@@ -29,4 +31,8 @@ class BuildPyWithData(build_py):
             shutil.copytree(src, dst)
 
 
-setup(cmdclass={"build_py": BuildPyWithData})
+setup(
+    packages=[*find_packages(include=["breakglass", "breakglass.*"]), "breakglass_api"],
+    package_dir={"breakglass_api": "api"},
+    cmdclass={"build_py": BuildPyWithData},
+)

@@ -15,10 +15,11 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
-from api.deps import SettingsDep, StoreDep
 from breakglass._time import utcnow
 from breakglass.config import Settings
 from breakglass.store import Store
+
+from .deps import SettingsDep, StoreDep
 
 __all__ = ["create_app"]
 

@@ -10,10 +10,13 @@ readable by other users, and obvious placeholders are refused wherever they come
 
 from __future__ import annotations
 
+import copy
+import json
 import os
 import re
 import stat
 import tomllib
+from collections.abc import Mapping
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -29,7 +32,13 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+)
 
 from breakglass.errors import ConfigError
 
@@ -43,8 +52,12 @@ __all__ = [
     "CredentialKind",
     "CredentialSettings",
     "Custodian",
+    "RunbookContact",
+    "RunbookContacts",
+    "RunbookSettings",
     "Settings",
     "load_settings",
+    "require_accounts",
     "secret_fields",
 ]
 
@@ -316,6 +329,21 @@ class NotificationSettings(_Strict):
     #: Channels that receive overdue-review escalations (default: every channel).
     escalation_channels: list[str] = Field(default_factory=list)
     max_attempts: int = Field(10, ge=1, le=100)
+    #: IANA time zone that alerts show next to UTC (``Europe/Oslo``); UTC alone by default.
+    timezone: str = "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _iana_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"{value!r} is not an IANA time zone name (for example Europe/Oslo or UTC)"
+            ) from None
+        return value
 
     @model_validator(mode="after")
     def _known_names(self) -> NotificationSettings:
@@ -348,6 +376,39 @@ class GraphTuning(_Strict):
     timeout_seconds: float = Field(60, gt=0)
 
 
+class RunbookContact(_Strict):
+    """One contact printed in the runbook's notification list (out-of-band: a phone)."""
+
+    name: str = Field(min_length=1)
+    #: Works when Entra ID, Teams and mail do not.
+    phone: str | None = None
+    email: str | None = None
+
+    @model_validator(mode="after")
+    def _reachable(self) -> RunbookContact:
+        if not (self.phone or self.email):
+            raise ValueError("give a phone (out-of-band) or an email")
+        return self
+
+
+class RunbookContacts(_Strict):
+    """Who the runbook tells to call; the procedure's notify list names them by key."""
+
+    soc: RunbookContact | None = None
+    ciso: RunbookContact | None = None
+    identity_owner: RunbookContact | None = None
+    legal: RunbookContact | None = None
+
+
+class RunbookSettings(_Strict):
+    """``[runbook]``: what the printed runbook needs besides the accounts (README)."""
+
+    #: Print blank lines to fill in by hand where a contact, custodian role or key label is
+    #: not configured (otherwise the runbook prints "not configured").
+    handwritten_blanks: bool = False
+    contacts: RunbookContacts = Field(default_factory=RunbookContacts)
+
+
 class Settings(BaseSettings):
     """The whole configuration. Build it with ``load_settings``; never at import time."""
 
@@ -372,6 +433,7 @@ class Settings(BaseSettings):
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
     watch: WatchSettings = Field(default_factory=WatchSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
+    runbook: RunbookSettings = Field(default_factory=RunbookSettings)
     #: Where the file came from; relative paths in it resolve against its folder.
     config_path: Path | None = None
 
@@ -384,7 +446,13 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # Environment overrides the file (the file arrives as init kwargs).
+        # Environment overrides the file (the file arrives as init kwargs). Indexed variables
+        # (BREAKGLASS_ACCOUNTS__0__UPN) are merged into the file's lists by
+        # ``settings_from_dict``; pydantic-settings would read them as a dict and fail.
+        if isinstance(env_settings, EnvSettingsSource):
+            env_settings.env_vars = {
+                k: v for k, v in env_settings.env_vars.items() if not _INDEXED_ENV.search(k)
+            }
         return (env_settings, init_settings)
 
     @field_validator("exclusion_groups", "allowed_policies")
@@ -395,10 +463,19 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
         seen: set[str] = set()
-        for account in self.accounts:
+        upns: set[str] = set()
+        for index, account in enumerate(self.accounts):
             if account.object_id in seen:
-                raise ValueError(f"account {account.object_id} is declared twice")
+                raise ValueError(
+                    f"accounts.{index}.object_id: account {account.object_id} is declared twice"
+                )
             seen.add(account.object_id)
+            if account.upn.casefold() in upns:
+                raise ValueError(
+                    f"accounts.{index}.upn: {account.upn} is declared twice "
+                    "(user principal names compare case-insensitively)"
+                )
+            upns.add(account.upn.casefold())
         if self.thresholds.ga_min > self.thresholds.ga_max:
             raise ValueError("thresholds.ga_min is larger than thresholds.ga_max")
         return self
@@ -428,6 +505,95 @@ def _format_loc(loc: tuple[int | str, ...]) -> str:
     return ".".join(str(part) for part in loc) or "(file)"
 
 
+#: An environment variable with a list index: ``BREAKGLASS_NOTIFICATIONS__CHANNELS__0__URL``.
+_INDEXED_ENV = re.compile(r"__\d+(__|$)")
+_ENV_PREFIX = "BREAKGLASS_"
+
+
+def require_accounts(settings: Settings) -> None:
+    """Refuse a configuration that declares no emergency account (``ConfigError``).
+
+    For the commands about the accounts: with none declared, a check or a watcher would
+    report a clean tenant and watch nothing.
+    """
+    if not settings.accounts:
+        raise ConfigError(
+            "no emergency account is declared; add an [[accounts]] table with upn and "
+            "object_id for each one",
+            field="accounts",
+        )
+
+
+def _env_value(name: str, value: str) -> Any:
+    if value.lstrip()[:1] in ("[", "{"):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(
+                f"the environment variable {name} is not valid JSON: {exc.msg} "
+                f"(line {exc.lineno} column {exc.colno})"
+            ) from None
+    return value
+
+
+def _merge_indexed_env(raw: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
+    """Apply ``BREAKGLASS_<SECTION>__<N>__<KEY>`` variables to the file's lists, in place.
+
+    The index addresses an entry the file declares, or the next one (to add an entry).
+    """
+    for name in sorted(environ):
+        if not name.upper().startswith(_ENV_PREFIX) or not _INDEXED_ENV.search(name):
+            continue
+        path = [part.lower() for part in name[len(_ENV_PREFIX) :].split("__")]
+        node: Any = raw
+        for depth, part in enumerate(path):
+            last = depth == len(path) - 1
+            where = ".".join(path[:depth]) or "(file)"
+            if isinstance(node, list):
+                if not part.isdigit() or int(part) > len(node):
+                    raise ConfigError(
+                        f"the environment variable {name} addresses item {part} of a list of "
+                        f"{len(node)}; give an index from 0 to {len(node)}",
+                        field=where,
+                    )
+                index = int(part)
+                if index == len(node):
+                    node.append({} if not last else None)
+                if last:
+                    node[index] = _env_value(name, environ[name])
+                else:
+                    if node[index] is None:
+                        node[index] = {} if not path[depth + 1].isdigit() else []
+                    node = node[index]
+            elif isinstance(node, dict):
+                if last:
+                    node[part] = _env_value(name, environ[name])
+                else:
+                    if part not in node:
+                        node[part] = [] if path[depth + 1].isdigit() else {}
+                    node = node[part]
+            else:
+                raise ConfigError(
+                    f"the environment variable {name} goes below a value that is not a "
+                    "table or a list",
+                    field=where,
+                )
+    return raw
+
+
+def _store_password_in_file(raw: dict[str, Any]) -> bool:
+    from urllib.parse import urlsplit
+
+    store = raw.get("store")
+    url = store.get("url") if isinstance(store, dict) else None
+    if not isinstance(url, str):
+        return False
+    try:
+        return bool(urlsplit(url).password)
+    except ValueError:
+        return False
+
+
 def _secrets_in_file(raw: dict[str, Any]) -> list[str]:
     found: list[str] = []
     credential = raw.get("credential")
@@ -442,6 +608,8 @@ def _secrets_in_file(raw: dict[str, Any]) -> list[str]:
                 for n in secret_fields(ChannelSettings)
                 if channel.get(n) and (n != "url" or channel.get("kind") != "smtp")
             ]
+    if _store_password_in_file(raw):
+        found.append("store.url")
     return found
 
 
@@ -480,6 +648,11 @@ def load_settings(path: Path | str | None = None, *, env: bool = True) -> Settin
         raise ConfigError(f"cannot read {path}: {exc}") from None
     if "config_path" in raw:
         raise ConfigError("is not a setting", field="config_path")
+    if raw.get("accounts") == []:
+        raise ConfigError(
+            "is an empty list; declare each emergency account in an [[accounts]] table",
+            field="accounts",
+        )
     _refuse_readable_secrets(raw, path)
     return settings_from_dict(raw, config_path=path.resolve(), env=env)
 
@@ -490,8 +663,19 @@ def settings_from_dict(
     """Validate an already-parsed configuration mapping."""
     try:
         if env:
+            raw = _merge_indexed_env(copy.deepcopy(raw), os.environ)
             return Settings(**raw, config_path=config_path)
         return Settings.model_validate({**raw, "config_path": config_path})
+    except SettingsError as exc:
+        # pydantic-settings could not parse a complex value (JSON) from the environment.
+        found = re.search(r'field "([^"]+)"', str(exc))
+        field = found.group(1) if found else None
+        variable = f"{_ENV_PREFIX}{field.upper()}" if field else "a BREAKGLASS_* variable"
+        raise ConfigError(
+            f"the environment variable {variable} is not valid JSON "
+            '(lists and tables in the environment are JSON, e.g. \'["id1", "id2"]\')',
+            field=field,
+        ) from None
     except ValidationError as exc:
         first = exc.errors()[0]
         message = first["msg"].removeprefix("Value error, ")
@@ -499,4 +683,7 @@ def settings_from_dict(
             message = "unknown setting (check the spelling against the README's config reference)"
         elif first["type"] == "missing":
             message = "is required"
-        raise ConfigError(message, field=_format_loc(tuple(first["loc"]))) from None
+        loc = tuple(first["loc"])
+        if not loc and re.match(r"^[a-z_]+(\.[\w]+)*: ", message):
+            raise ConfigError(message) from None  # a whole-file rule naming its own field
+        raise ConfigError(message, field=_format_loc(loc)) from None

@@ -10,6 +10,7 @@
      │    ├── GraphNotFoundError
      │    ├── GraphThrottledError    (429/503 still failing after the SDK's retries)
      │    ├── GraphLicenseError      (the tenant lacks the licence the API needs)
+     │    ├── GraphUnavailableError  (no token, or Graph unreachable: nothing can be read)
      │    └── GraphPayloadError      (a response we cannot trust: malformed, unknown enum)
      ├── StoreError               (database missing, un-migrated or unreachable)
      └── SigningError             (keys, signatures, verification)
@@ -28,6 +29,7 @@ __all__ = [
     "GraphPayloadError",
     "GraphPermissionError",
     "GraphThrottledError",
+    "GraphUnavailableError",
     "ScenarioError",
     "SigningError",
     "StoreError",
@@ -87,6 +89,13 @@ class GraphThrottledError(GraphError):
 
 class GraphLicenseError(GraphError):
     """The tenant lacks the licence the API requires (e.g. Entra ID P1 for sign-in logs)."""
+
+
+class GraphUnavailableError(GraphError):
+    """No token could be obtained, or Graph cannot be reached: no read can succeed.
+
+    Found once, before any collector runs (``breakglass.graph.preflight``).
+    """
 
 
 class GraphPayloadError(GraphError):

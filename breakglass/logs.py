@@ -5,12 +5,16 @@ from __future__ import annotations
 import logging
 import re
 import sys
-from collections.abc import MutableMapping
+from collections.abc import Iterator, MutableMapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import structlog
 
-__all__ = ["configure_logging", "redact_secrets"]
+__all__ = ["configure_logging", "muted", "redact_secrets"]
+
+_MUTED: ContextVar[frozenset[str]] = ContextVar("breakglass_muted_events", default=frozenset())
 
 _SECRET_KEY = re.compile(
     r"secret|token|password|passphrase|authorization|assertion|private|credential", re.I
@@ -30,6 +34,28 @@ def redact_secrets(
     return event_dict
 
 
+@contextmanager
+def muted(*events: str) -> Iterator[None]:
+    """Drop the named log events inside this block (and the tasks it starts).
+
+    For repetitions of a failure that was already reported once, e.g. every collector's
+    "collection failed" after the preflight found that no token can be obtained.
+    """
+    token = _MUTED.set(_MUTED.get() | frozenset(events))
+    try:
+        yield
+    finally:
+        _MUTED.reset(token)
+
+
+def _drop_muted(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    if event_dict.get("event") in _MUTED.get():
+        raise structlog.DropEvent
+    return event_dict
+
+
 def _stderr_logger(*_args: Any) -> structlog.PrintLogger:
     return structlog.PrintLogger(file=sys.stderr)
 
@@ -39,6 +65,11 @@ def configure_logging(level: str = "warning", *, json: bool = False) -> None:
     logging.basicConfig(stream=sys.stderr, level=numeric, format="%(message)s")
     # httpx logs every request URL at INFO, and webhook URLs carry their token (Slack, Teams).
     logging.getLogger("httpx").setLevel(max(numeric, logging.WARNING))
+    # azure-identity logs every failed token request at WARNING; the preflight reports the
+    # failure once, as our own one-line error. Below INFO the raw lines are still shown.
+    logging.getLogger("azure.identity").setLevel(
+        numeric if numeric <= logging.INFO else logging.ERROR
+    )
     renderer: Any = (
         structlog.processors.JSONRenderer()
         if json
@@ -46,6 +77,7 @@ def configure_logging(level: str = "warning", *, json: bool = False) -> None:
     )
     structlog.configure(
         processors=[
+            _drop_muted,
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),

@@ -5,15 +5,21 @@ commands (``check``, ``db``, ``simulate``, ``watch`` and ``reviews``, ``runbook`
 ``keys``, ``notify``, ``audit``). Machine output goes to stdout, progress and logs to
 stderr. Heavy modules (msgraph, the store, reportlab) are imported inside the commands, so
 ``breakglass --help`` stays fast. Exit codes: ``breakglass.exitcodes.ExitCode``.
+
+``main`` is the console script. Whatever goes wrong ends in one ``error: …`` line on
+stderr: a usage error (exit 2, the allowed values listed), a configuration error (exit 2,
+the field named) and, for a bug, ``internal error: <Type>: <message>`` with exit 1 and the
+traceback only in the debug log. Never a Python traceback for any input.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+import logging
+import sys
+from typing import Annotated, Literal
 
 import typer
 
-from breakglass.cli._common import fail
 from breakglass.errors import BreakglassError, ConfigError
 from breakglass.exitcodes import ExitCode
 
@@ -52,10 +58,30 @@ def _mount() -> None:
     app.add_typer(audit_app, name="audit", help="Verify the audit log; write signed checkpoints.")
 
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"breakglass {version('breakglass')}")
+        except PackageNotFoundError:
+            typer.echo("breakglass (not installed)")
+        raise typer.Exit()
+
+
 @app.callback()
 def _root(
-    log_level: Annotated[str, typer.Option(help="debug, info, warning, error.")] = "warning",
+    log_level: Annotated[
+        Literal["debug", "info", "warning", "error"],
+        typer.Option(case_sensitive=False, help="Log level on stderr."),
+    ] = "warning",
     log_json: Annotated[bool, typer.Option(help="Logs as JSON lines on stderr.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
 ) -> None:
     from breakglass.logs import configure_logging
 
@@ -65,11 +91,45 @@ def _root(
 _mount()
 
 
+def _one_line(text: str, limit: int = 300) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
 def main() -> None:
-    """Entry point: map our errors to exit codes, never print a secret."""
+    """Entry point: map every failure to one stderr line and its exit code."""
     try:
-        app()
+        code = app(standalone_mode=False)
+    except typer.TyperException as exc:  # usage errors (Typer's click): exit 2, one line
+        if type(exc).__name__ == "NoArgsIsHelpError":  # a bare group: its help
+            exc.show()  # type: ignore[attr-defined]
+        else:
+            ctx = getattr(exc, "ctx", None)
+            hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+            message = exc.format_message().replace("Value error, ", "")
+            typer.echo(f"error: {_one_line(message)}{hint}", err=True)
+        sys.exit(getattr(exc, "exit_code", int(ExitCode.USAGE)))
+    except typer.Abort:
+        typer.echo("error: aborted", err=True)
+        sys.exit(int(ExitCode.UNEXPECTED))
     except ConfigError as exc:
-        fail(f"configuration: {exc}", ExitCode.USAGE)
+        _exit_with(f"configuration: {_one_line(str(exc))}", ExitCode.USAGE)
     except BreakglassError as exc:
-        fail(str(exc), ExitCode.UNEXPECTED)
+        _exit_with(_one_line(str(exc)), ExitCode.UNEXPECTED)
+    except KeyboardInterrupt:
+        typer.echo("error: interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # a bug of ours: one line; the traceback only at debug
+        logging.getLogger("breakglass").debug("internal error", exc_info=True)
+        _exit_with(
+            f"internal error: {type(exc).__name__}: {_one_line(str(exc), 200)} "
+            "(a bug; rerun with --log-level debug for the traceback)",
+            ExitCode.UNEXPECTED,
+            prefix="",
+        )
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _exit_with(message: str, code: ExitCode, *, prefix: str = "error: ") -> None:
+    typer.echo(f"{prefix}{message}", err=True)
+    sys.exit(int(code))

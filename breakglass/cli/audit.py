@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
@@ -65,15 +65,13 @@ def verify_command(
         ),
     ] = None,
     output_format: Annotated[
-        str, typer.Option("--format", help="text or json.", case_sensitive=False)
+        Literal["text", "json"],
+        typer.Option("--format", help="text or json.", case_sensitive=False),
     ] = "text",
 ) -> None:
     """Check the hash chain and the signed checkpoints. Exit 0 if intact, 5 if not."""
     from breakglass import audit
 
-    output_format = output_format.lower()
-    if output_format not in ("text", "json"):
-        fail(f"--format must be text or json, not {output_format!r}", ExitCode.USAGE)
     settings = load(config)
     files = list(checkpoint or audit.exported_checkpoints(settings))
     if not checkpoint and files:

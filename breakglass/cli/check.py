@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal, get_args
 
 import typer
 
-from breakglass.cli._common import ConfigOption, fail, load
-from breakglass.errors import BreakglassError, StoreError
+from breakglass.cli._common import ConfigOption, fail, load, writable_output
+from breakglass.errors import BreakglassError, ConfigError, GraphUnavailableError, StoreError
 from breakglass.exitcodes import ExitCode
 
 if TYPE_CHECKING:
@@ -18,42 +18,69 @@ if TYPE_CHECKING:
 
 __all__ = ["check", "permissions"]
 
-SEVERITIES = ("critical", "high", "medium", "low", "info", "none")
+Severity = Literal["critical", "high", "medium", "low", "info", "none"]
+#: ``breakglass.output.FORMATS`` (a test keeps them equal; importing it here is slow).
+Format = Literal["table", "json", "sarif", "csv", "junit"]
+SEVERITIES: tuple[str, ...] = get_args(Severity)
+FORMATS: tuple[str, ...] = get_args(Format)
 
 
 def check(
     config: ConfigOption = None,
     fmt: Annotated[
-        str, typer.Option("--format", "-f", help="table, json, sarif, csv, junit.")
+        Format, typer.Option("--format", "-f", case_sensitive=False, help="Report format.")
     ] = "table",
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the report here.")
     ] = None,
     fail_on: Annotated[
-        str, typer.Option(help="Exit 3 on a failure at or above this severity (or 'none').")
+        Severity,
+        typer.Option(
+            case_sensitive=False, help="Exit 3 on a failure at or above this severity (or 'none')."
+        ),
     ] = "high",
     store: Annotated[bool, typer.Option(help="Store the run (needed for drift).")] = True,
     show_pass: Annotated[bool, typer.Option(help="Table: list every passing finding.")] = False,
 ) -> None:
-    """Check the emergency accounts and the tenant around them; report findings."""
-    from breakglass.output import FORMATS
+    """Check the emergency accounts and the tenant around them; report findings.
 
-    if fmt not in FORMATS:
-        fail(f"--format must be one of {', '.join(FORMATS)}", ExitCode.USAGE)
-    if fail_on not in SEVERITIES:
-        fail(f"--fail-on must be one of {', '.join(SEVERITIES)}", ExitCode.USAGE)
-    settings = load(config)
-    from breakglass.jobs import run_check
-    from breakglass.store import Store
+    Before the tenant is read: the output path, the configuration, the database and one
+    token plus one Graph request (the preflight). When no token can be obtained or Graph
+    cannot be reached, that is one line and exit 4; with a machine format the report (every
+    finding ``error``) is still written.
+    """
+    writable_output(output)
+    settings = load(config, accounts=True)
+    from contextlib import ExitStack
 
-    try:
+    from breakglass.graph import preflight, unusable_credential
+
+    with ExitStack() as stack:
+        opened = None
         if store:
-            with Store.open(settings.store_url) as opened:
-                run = run_check(opened, settings)
-        else:
-            run = run_check(None, settings)
-    except StoreError as exc:
-        fail(str(exc), ExitCode.USAGE)
+            from breakglass.store import Store
+
+            try:
+                opened = stack.enter_context(Store.open(settings.store_url))
+            except StoreError as exc:
+                fail(str(exc), ExitCode.USAGE)
+        try:
+            credential = preflight(settings)
+            unavailable: GraphUnavailableError | None = None
+        except GraphUnavailableError as exc:
+            unavailable = exc
+            if fmt == "table" and output is None:  # nothing was read: nothing to tabulate
+                fail(f"{exc} (nothing was read)", ExitCode.INCOMPLETE)
+            credential = unusable_credential(exc)
+        from breakglass.jobs import run_check
+
+        try:
+            run = run_check(opened, settings, credential=credential)
+        except StoreError as exc:
+            fail(str(exc), ExitCode.USAGE)
+    if unavailable is not None:
+        _emit_report(run, fmt, output, show_pass=show_pass)
+        fail(f"{unavailable} (nothing was read)", ExitCode.INCOMPLETE)
     _emit_report(run, fmt, output, show_pass=show_pass)
     raise typer.Exit(int(_check_exit(run, fail_on)))
 
@@ -119,6 +146,8 @@ def permissions(config: ConfigOption = None) -> None:
 
         try:
             granted = granted_permissions(settings)
+        except ConfigError as exc:  # a missing certificate or CA bundle: fix the config
+            fail(f"configuration: {exc}", ExitCode.USAGE)
         except BreakglassError as exc:
             problem = str(exc)
         except Exception as exc:  # azure-identity raises its own types; report, never crash

@@ -13,11 +13,20 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
-from breakglass.cli._common import ConfigOption, fail, load, say
+from breakglass.cli._common import (
+    ConfigOption,
+    ReviewClassification,
+    ReviewState,
+    fail,
+    load,
+    say,
+    writable_output,
+)
+from breakglass.cli._review_card import review_card
 from breakglass.exitcodes import ExitCode
 
 if TYPE_CHECKING:
@@ -34,7 +43,9 @@ reviews_app = typer.Typer(
 drill_app = typer.Typer(help="Pre-registered drills.", no_args_is_help=True)
 
 ActorOpt = Annotated[str, typer.Option("--actor", help="Who does this (recorded).")]
-FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table or json.")]
+FormatOpt = Annotated[
+    Literal["table", "json"], typer.Option("--format", "-f", case_sensitive=False, help="Output.")
+]
 
 
 @contextmanager
@@ -67,7 +78,9 @@ def _print_json(value: Any) -> None:
 @reviews_app.command("list")
 def list_command(
     config: ConfigOption = None,
-    state: Annotated[str | None, typer.Option(help="Only reviews in this state.")] = None,
+    state: Annotated[
+        ReviewState | None, typer.Option(case_sensitive=False, help="Only reviews in this state.")
+    ] = None,
     fmt: FormatOpt = "table",
 ) -> None:
     """List reviews."""
@@ -108,26 +121,7 @@ def show_command(review_id: int, config: ConfigOption = None, fmt: FormatOpt = "
     if fmt == "json":
         _print_json(detail)
         return
-    for key in (
-        "id",
-        "kind",
-        "state",
-        "account",
-        "window",
-        "classification",
-        "operator",
-        "justification",
-        "ticket",
-        "due_at",
-        "evidence_count",
-        "evidence_sha256",
-        "rotation",
-    ):
-        sys.stdout.write(f"{key:16} {detail[key]}\n")
-    for event in detail["events"]:
-        sys.stdout.write(
-            f"  {event['at']} {event['actor']}: {event['from']} → {event['to']} {event['reason'] or ''}\n"
-        )
+    sys.stdout.write(review_card(detail))
 
 
 def _run(settings: Settings, action: Callable[[Store], Any], done: str) -> Any:
@@ -150,12 +144,19 @@ def submit_command(
     review_id: int,
     actor: ActorOpt,
     operator: Annotated[str, typer.Option(help="Who used the account.")],
-    classification: Annotated[str, typer.Option(help="drill, emergency, misuse, false_positive.")],
+    classification: Annotated[
+        ReviewClassification, typer.Option(case_sensitive=False, help="What the use was.")
+    ],
     justification: Annotated[str, typer.Option(help="Why the account was used.")],
+    actions: Annotated[str, typer.Option(help="What was done with the account.")],
+    root_cause: Annotated[str, typer.Option(help="Why the normal admin path failed.")],
+    follow_up: Annotated[
+        list[str] | None, typer.Option("--follow-up", help="A follow-up action (repeatable).")
+    ] = None,
     ticket: Annotated[str | None, typer.Option(help="Ticket reference.")] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Submit the operator's account of the session (gathers the evidence)."""
+    """Submit the operator's account of the session (gathers and freezes the evidence)."""
     settings = load(config)
     from breakglass.reviews import submit
 
@@ -169,6 +170,9 @@ def submit_command(
             operator=operator,
             classification=classification,
             justification=justification,
+            actions=actions,
+            root_cause=root_cause,
+            follow_ups=follow_up or [],
             ticket=ticket,
         ),
         f"review {review_id} submitted",
@@ -213,11 +217,16 @@ def close_command(
     review_id: int,
     actor: ActorOpt,
     waiver: Annotated[
-        str | None, typer.Option(help="Drills only: close without rotation, for this reason.")
+        str | None,
+        typer.Option(
+            help="Close without rotation, for this reason: only a drill inside a "
+            "pre-registered drill window, or a false_positive attempt (failed sign-ins only)."
+        ),
     ] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Close an approved review once a fresh snapshot confirms credential rotation."""
+    """Close an approved review once a fresh snapshot confirms credential rotation (or on a
+    recorded waiver: see --waiver)."""
     settings = load(config)
     from breakglass.reviews import close
 
@@ -279,6 +288,7 @@ def report_command(
     config: ConfigOption = None,
 ) -> None:
     """Export a closed review as a signed PDF report plus FILE.pdf.manifest.json."""
+    writable_output(out, "--out", create=True)
     settings = load(config)
     from breakglass.cli._common import signing_passphrase
     from breakglass.errors import SigningError
@@ -310,20 +320,19 @@ def verify_report_command(
         ),
     ] = None,
 ) -> None:
-    """Verify a report's signature, signer and manifest. Exit 0 if valid, 5 if not."""
+    """Verify a report's signature, signer and manifest. Exit 0 if valid, 5 if not.
+
+    The signer is always checked against your certificate (--cert, or the one --config
+    names); with neither, and no $BREAKGLASS_CONFIG or ./breakglass.toml, exit 2.
+    """
     import logging
 
-    from breakglass.errors import SigningError
+    from breakglass.cli._trust import expected_certificate
     from breakglass.reviews import verify_review_report
 
     logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
-    if cert is None:
-        settings = load(config)
-        cert = settings.resolve(settings.signing.certificate_path)
-    try:
-        result = verify_review_report(pdf, expected_cert=cert, manifest_path=manifest)
-    except SigningError as exc:
-        fail(str(exc), ExitCode.USAGE)
+    expected = expected_certificate(config, cert)
+    result = verify_review_report(pdf, expected_cert=expected, manifest_path=manifest)
     if result.ok:
         review = (result.manifest or {}).get("review_id")
         sys.stdout.write(

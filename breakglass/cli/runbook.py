@@ -16,13 +16,12 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
-from breakglass.cli._common import ConfigOption, load, signing_passphrase
+from breakglass.cli._common import ConfigOption, load, signing_passphrase, writable_output
+from breakglass.cli._trust import expected_certificate
 from breakglass.errors import ConfigError, GraphError, SigningError
 from breakglass.exitcodes import ExitCode
 
 if TYPE_CHECKING:
-    from cryptography import x509
-
     from breakglass.config import Settings
     from breakglass.runbook import RunbookRelease
     from breakglass.snapshot import TenantSnapshot
@@ -102,7 +101,8 @@ def build_command(
     """Render the runbook, sign it (PAdES) and write FILE.pdf plus FILE.pdf.manifest.json."""
     from breakglass.runbook import build_runbook, load_snapshot_file
 
-    settings = load(config)
+    writable_output(out, "--out", create=True)
+    settings = load(config, accounts=True)
     warned: list[str] = []
 
     def warn(message: str) -> None:
@@ -166,20 +166,6 @@ def _record_release(settings: Settings, release: RunbookRelease) -> str | None:
     return None
 
 
-def _expected_cert(config: Path | None, cert: Path | None) -> x509.Certificate | None:
-    from breakglass.signing import load_certificate
-
-    try:
-        if cert is not None:
-            return load_certificate(cert)
-        if config is not None:
-            settings = load(config)
-            return load_certificate(settings.resolve(settings.signing.certificate_path))
-    except SigningError as exc:
-        _exit(ExitCode.USAGE, f"error: {exc}")
-    return None
-
-
 @runbook_app.command("verify")
 def verify_command(
     pdf: Annotated[Path, typer.Argument(help="Signed runbook PDF.", exists=True, dir_okay=False)],
@@ -188,7 +174,8 @@ def verify_command(
         typer.Option(
             "--config",
             "-c",
-            help="Check against the configured signing certificate.",
+            help="Check against the configured signing certificate "
+            "(default: $BREAKGLASS_CONFIG or ./breakglass.toml).",
             dir_okay=False,
         ),
     ] = None,
@@ -208,7 +195,11 @@ def verify_command(
         str, typer.Option("--format", help="text or json.", case_sensitive=False)
     ] = "text",
 ) -> None:
-    """Verify signature, coverage, signer and manifest. Exit 0 if valid, 5 if not."""
+    """Verify signature, coverage, signer and manifest. Exit 0 if valid, 5 if not.
+
+    The signer is always checked against your certificate (--cert, or the one --config
+    names); with neither, and no $BREAKGLASS_CONFIG or ./breakglass.toml, exit 2.
+    """
     from breakglass.runbook import verify_runbook
 
     # pyHanko logs tracebacks for damaged files; the problems below already say what is wrong.
@@ -216,7 +207,7 @@ def verify_command(
     output_format = output_format.lower()
     if output_format not in ("text", "json"):
         _exit(ExitCode.USAGE, f"error: --format must be text or json, not {output_format!r}")
-    expected = _expected_cert(config, cert)
+    expected = expected_certificate(config, cert)
     result = verify_runbook(pdf, expected_cert=expected, manifest_path=manifest)
     for note in result.notes:
         _err(f"note: {note}")
@@ -254,13 +245,7 @@ def verify_qr_command(
     """Check a QR payload from a printed page. Exit 0 if issued by the signer, 5 if not."""
     from breakglass.runbook import verify_qr
 
-    expected = _expected_cert(config, cert)
-    if expected is None:
-        _exit(
-            ExitCode.USAGE,
-            "error: give --config or --cert: the payload is checked against "
-            "your signing certificate",
-        )
+    expected = expected_certificate(config, cert)
     # A payload typed from paper may carry the spaces the page prints for readability.
     check = verify_qr("".join(payload.split()), expected)
     if not check.ok:

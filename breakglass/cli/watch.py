@@ -21,7 +21,7 @@ def watch(
 ) -> None:
     """Poll the sign-in logs of the emergency accounts, run the review deadline sweep and
     deliver the alerts (every poll interval until Ctrl-C, or once for cron)."""
-    settings = load(config)
+    settings = load(config, accounts=True)
     from breakglass.jobs import WatchCycle, run_forever, watch_cycle
 
     def report(cycle: WatchCycle) -> None:

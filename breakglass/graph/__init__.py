@@ -11,15 +11,32 @@ __all__ = [
     "collect_snapshot",
     "fetch_directory_audits",
     "granted_permissions",
+    "preflight",
     "read_account",
     "take_snapshot",
+    "unusable_credential",
 ]
 
 if TYPE_CHECKING:
     from datetime import datetime
 
     from breakglass.config import Settings
+    from breakglass.errors import GraphUnavailableError
     from breakglass.snapshot import TenantSnapshot
+
+
+def preflight(settings: Settings, *, credential: Any | None = None) -> Any:
+    """One token and one Graph request: a ready credential, or ``GraphUnavailableError``."""
+    from breakglass.graph._preflight import preflight as _preflight
+
+    return _preflight(settings, credential=credential)
+
+
+def unusable_credential(error: GraphUnavailableError) -> Any:
+    """A credential failing at once with ``error``: collectors record it for every read."""
+    from breakglass.graph._preflight import unusable_credential as _unusable
+
+    return _unusable(error)
 
 
 def take_snapshot(settings: Settings, *, credential: Any | None = None) -> TenantSnapshot:

@@ -7,14 +7,25 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import time
+from pathlib import Path
 from typing import Any
 
 from breakglass.config import CredentialKind, Settings
 from breakglass.errors import ConfigError
 from breakglass.graph._clouds import endpoints_for
 
-__all__ = ["StaticTokenCredential", "build_credential", "token_roles"]
+__all__ = [
+    "AUTHORITY_TIMEOUT_SECONDS",
+    "StaticTokenCredential",
+    "build_credential",
+    "ca_bundle_path",
+    "token_roles",
+]
+
+#: Connect timeout towards the token endpoint; azure-core's default is 300 s.
+AUTHORITY_TIMEOUT_SECONDS = 10
 
 
 class StaticTokenCredential:
@@ -51,6 +62,28 @@ def token_roles(token: str) -> list[str] | None:
     return [str(r) for r in roles] if isinstance(roles, list) else None
 
 
+def ca_bundle_path(settings: Settings) -> Path:
+    """The configured CA bundle, checked: a readable file holding PEM certificates.
+
+    Raises ``ConfigError`` naming ``credential.ca_bundle`` (else Python's ssl module would
+    fail deep inside the first request).
+    """
+    import ssl
+
+    assert settings.credential.ca_bundle is not None
+    path = settings.resolve(settings.credential.ca_bundle)
+    if not path.is_file():
+        raise ConfigError(f"file {path} not found", field="credential.ca_bundle")
+    try:
+        ssl.create_default_context(cafile=str(path))
+    except (ssl.SSLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", None) or exc
+        raise ConfigError(
+            f"{path} holds no usable PEM CA certificate ({reason})", field="credential.ca_bundle"
+        ) from None
+    return path
+
+
 def build_credential(settings: Settings) -> Any:
     """An azure-identity credential for the configured kind; secrets stay in memory only."""
     cred = settings.credential
@@ -63,8 +96,12 @@ def build_credential(settings: Settings) -> Any:
         common["disable_instance_discovery"] = True
     else:
         common["authority"] = endpoints_for(settings.tenant.cloud).authority
+    # One reconnect, not a backoff storm of four, when the authority refuses connections: an
+    # unreachable authority is reported in seconds (HTTP 5xx answers keep azure's retries).
+    common["retry_connect"] = 1
+    common["connection_timeout"] = AUTHORITY_TIMEOUT_SECONDS
     if cred.ca_bundle:
-        common["connection_verify"] = str(settings.resolve(cred.ca_bundle))
+        common["connection_verify"] = str(ca_bundle_path(settings))
 
     from azure import identity
 
@@ -74,14 +111,22 @@ def build_credential(settings: Settings) -> Any:
             path = settings.resolve(cred.certificate_path)
             if not path.is_file():
                 raise ConfigError(f"file {path} not found", field="credential.certificate_path")
+            if not os.access(path, os.R_OK):
+                raise ConfigError(f"cannot read {path}", field="credential.certificate_path")
             password = cred.certificate_password
-            return identity.CertificateCredential(
-                tenant,
-                cred.client_id,
-                certificate_path=str(path),
-                password=password.get_secret_value().encode() if password else None,
-                **common,
-            )
+            try:
+                return identity.CertificateCredential(
+                    tenant,
+                    cred.client_id,
+                    certificate_path=str(path),
+                    password=password.get_secret_value().encode() if password else None,
+                    **common,
+                )
+            except ValueError as exc:  # not PEM/PKCS12, wrong or missing password
+                raise ConfigError(
+                    f"{path} is not a usable certificate and private key (PEM or PKCS12): {exc}",
+                    field="credential.certificate_path",
+                ) from None
         case CredentialKind.CLIENT_SECRET:
             assert cred.client_id and cred.client_secret
             return identity.ClientSecretCredential(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 import structlog
 from sqlalchemy.orm import Session
@@ -51,17 +52,47 @@ def load_stored_facts(session: Session, settings: Settings, now: datetime) -> St
     )
 
 
+def _graph_snapshot(credential: Any | None) -> SnapshotProvider:
+    """Read the tenant from Graph after the preflight (one token, one request).
+
+    When the preflight fails (no token, Graph unreachable) the collectors still run, with a
+    credential that fails at once with that reason: every read is an ``error`` naming it,
+    nothing touches the network again, and the failure is logged once, not per collection.
+    """
+
+    def read(settings: Settings) -> TenantSnapshot:
+        from breakglass.errors import GraphUnavailableError
+        from breakglass.graph import preflight, take_snapshot, unusable_credential
+        from breakglass.logs import muted
+
+        ready = credential
+        if ready is None:
+            try:
+                ready = preflight(settings)
+            except GraphUnavailableError as exc:
+                log.warning("check.graph_unavailable", reason=str(exc))
+                ready = unusable_credential(exc)
+        if getattr(ready, "error", None) is not None:  # the preflight's UnusableCredential
+            with muted("graph.collection.failed"):
+                return take_snapshot(settings, credential=ready)
+        return take_snapshot(settings, credential=ready)
+
+    return read
+
+
 def run_check(
     store: Store | None,
     settings: Settings,
     *,
     snapshot_provider: SnapshotProvider | None = None,
     now: datetime | None = None,
+    credential: Any | None = None,
 ) -> CheckRun:
     """Take a snapshot, evaluate the catalog and store the run.
 
     ``store=None`` (``check --no-store``) reads and writes nothing: the checks that need
-    history answer ``skipped``.
+    history answer ``skipped``. ``credential``: one that passed ``graph.preflight`` (or its
+    ``unusable_credential``); without one the preflight runs here, after the store is read.
     """
     from breakglass.store.runs import save_run
 
@@ -74,9 +105,7 @@ def run_check(
         with store.session() as session:
             stored = load_stored_facts(session, settings, moment)
     if snapshot_provider is None:
-        from breakglass.graph import take_snapshot
-
-        snapshot_provider = take_snapshot
+        snapshot_provider = _graph_snapshot(credential)
     snapshot = snapshot_provider(settings)
     ctx = CheckContext(settings=settings, snapshot=snapshot, now=moment, stored=stored)
     run = CheckRun(

@@ -36,8 +36,11 @@ __all__ = [
 #: Collections that hold a list of resources, each with an ``id``.
 COLLECTIONS: tuple[str, ...] = (
     "organization",
+    "domains",
     "users",
     "groups",
+    "servicePrincipals",
+    "devices",
     "conditionalAccessPolicies",
     "roleDefinitions",
     "roleAssignments",
@@ -65,6 +68,10 @@ _BREAKGLASS_KEYS = frozenset({"accounts", "exclusion_groups", "allowed_policies"
 _ACCOUNT_KEYS = frozenset(
     {"upn", "object_id", "display_name", "custodians", "credential_location", "key_label"}
 )
+_CUSTODIAN_KEYS = frozenset({"name", "email", "phone", "role"})
+#: Deeper JSON than this is refused: Graph resources nest a handful of levels, and deep
+#: nesting only exhausts the recursion of the loaders.
+MAX_DEPTH = 64
 
 
 def format_time(moment: datetime) -> str:
@@ -78,24 +85,53 @@ def parse_time(text: str) -> datetime | None:
 
 
 def resolve_relative(value: str, now: datetime) -> str | None:
-    """``"-2h"`` → the ISO timestamp two hours before ``now``; None if not relative."""
+    """``"-2h"`` → the ISO timestamp two hours before ``now``; None if not relative.
+
+    Raises ``ValueError`` when the moment falls outside the years 1–9999.
+    """
     match = _RELATIVE.match(value)
     if not match:
         return None
     sign, amount, unit = match.groups()
-    delta = timedelta(**{_UNITS[unit]: float(amount)})
-    return format_time(now + delta if sign == "+" else now - delta)
+    try:
+        delta = timedelta(**{_UNITS[unit]: float(amount)})
+        return format_time(now + delta if sign == "+" else now - delta)
+    except (OverflowError, ValueError):
+        raise ValueError(f"the relative time {value!r} falls outside the years 1 to 9999") from None
 
 
-def resolve_timestamps(node: Any, now: datetime) -> Any:
+def resolve_timestamps(node: Any, now: datetime, where: str = "") -> Any:
+    """Resolve every relative time in ``node``; ``ValueError`` names the place of a bad one."""
     if isinstance(node, str):
-        resolved = resolve_relative(node, now)
+        try:
+            resolved = resolve_relative(node, now)
+        except ValueError as exc:
+            raise ValueError(f"{where}: {exc}" if where else str(exc)) from None
         return node if resolved is None else resolved
     if isinstance(node, list):
-        return [resolve_timestamps(item, now) for item in node]
+        return [resolve_timestamps(item, now, f"{where}[{i}]") for i, item in enumerate(node)]
     if isinstance(node, dict):
-        return {key: resolve_timestamps(value, now) for key, value in node.items()}
+        return {
+            key: resolve_timestamps(value, now, f"{where}.{key}" if where else str(key))
+            for key, value in node.items()
+        }
     return node
+
+
+def _check_depth(source: str, raw: Any) -> None:
+    """Refuse JSON nested deeper than ``MAX_DEPTH``, naming where (iteratively: no recursion)."""
+    stack: list[tuple[Any, int, str]] = [(raw, 0, "")]
+    while stack:
+        node, depth, where = stack.pop()
+        if depth > MAX_DEPTH:
+            shown = where if len(where) <= 80 else where[:77] + "…"
+            raise _fail(source, shown, f"nests deeper than {MAX_DEPTH} levels")
+        if isinstance(node, dict):
+            stack.extend(
+                (v, depth + 1, f"{where}.{k}" if where else str(k)) for k, v in node.items()
+            )
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1, f"{where}[{i}]") for i, v in enumerate(node))
 
 
 @dataclass
@@ -146,6 +182,7 @@ def _fail(source: str, where: str, message: str) -> ScenarioError:
 
 def _read(path_or_dict: Path | str | Mapping[str, Any]) -> tuple[dict[str, Any], str]:
     if isinstance(path_or_dict, Mapping):
+        _check_depth("<dict>", path_or_dict)
         return dict(copy.deepcopy(path_or_dict)), "<dict>"
     path = Path(path_or_dict)
     source = str(path)
@@ -160,6 +197,10 @@ def _read(path_or_dict: Path | str | Mapping[str, Any]) -> tuple[dict[str, Any],
     except json.JSONDecodeError as exc:
         raise ScenarioError(
             f"{source}: line {exc.lineno} column {exc.colno}: invalid JSON: {exc.msg}"
+        ) from None
+    except RecursionError:
+        raise ScenarioError(
+            f"{source}: the JSON nests deeper than {MAX_DEPTH} levels (far too deep to load)"
         ) from None
     if not isinstance(raw, dict):
         raise ScenarioError(f"{source}: the scenario must be a JSON object of collections")
@@ -218,6 +259,10 @@ def _check_breakglass(source: str, raw: Any) -> dict[str, Any]:
         for key in ("upn", "object_id"):
             if not isinstance(account.get(key), str):
                 raise _fail(source, where, f"needs {key!r}")
+        for key in ("display_name", "credential_location", "key_label"):
+            if account.get(key) is not None and not isinstance(account[key], str):
+                raise _fail(source, f"{where}.{key}", "must be a string")
+        _check_custodians(source, where, account.get("custodians", []))
     for key in ("exclusion_groups", "allowed_policies"):
         value = raw.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -225,9 +270,39 @@ def _check_breakglass(source: str, raw: Any) -> dict[str, Any]:
     return raw
 
 
+def _check_custodians(source: str, account: str, custodians: Any) -> None:
+    where = f"{account}.custodians"
+    if not isinstance(custodians, list):
+        raise _fail(source, where, "must be a list of objects like {'name': ..., 'email': ...}")
+    for index, custodian in enumerate(custodians):
+        here = f"{where}[{index}]"
+        if not isinstance(custodian, dict):
+            raise _fail(
+                source,
+                here,
+                f"must be an object like {{'name': ..., 'email': ..., 'phone': ...}}, "
+                f"not {type(custodian).__name__} {custodian!r:.40}",
+            )
+        unknown = set(custodian) - _CUSTODIAN_KEYS
+        if unknown:
+            raise _fail(
+                source,
+                here,
+                f"unknown key {sorted(unknown)[0]!r} (expected {', '.join(sorted(_CUSTODIAN_KEYS))})",
+            )
+        name = custodian.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise _fail(source, f"{here}.name", "is required (the custodian's name)")
+        for key in ("email", "phone", "role"):
+            if custodian.get(key) is not None and not isinstance(custodian[key], str):
+                raise _fail(source, f"{here}.{key}", "must be a string")
+
+
 def _check_references(source: str, collections: dict[str, list[dict[str, Any]]]) -> None:
-    known = {item["id"] for item in collections["users"]} | {
-        item["id"] for item in collections["groups"]
+    known = {
+        item["id"]
+        for name in ("users", "groups", "servicePrincipals", "devices")
+        for item in collections[name]
     }
     for index, group in enumerate(collections["groups"]):
         members = group.get("members", [])
@@ -238,7 +313,8 @@ def _check_references(source: str, collections: dict[str, list[dict[str, Any]]])
                 raise _fail(
                     source,
                     f"groups[{index}].members[{position}]",
-                    f"{member!r} is neither a user nor a group of this scenario",
+                    f"{member!r} is not a user, group, service principal or device of this "
+                    "scenario",
                 )
 
 
@@ -255,8 +331,13 @@ def load_scenario(
                 "",
                 f"unknown top-level key {key!r} (expected one of {', '.join(sorted(allowed))})",
             )
+    if source != "<dict>":
+        _check_depth(source, raw)
     moment = now or datetime.now(UTC)
-    resolved: dict[str, Any] = resolve_timestamps(raw, moment)
+    try:
+        resolved: dict[str, Any] = resolve_timestamps(raw, moment)
+    except ValueError as exc:
+        raise _fail(source, "", str(exc)) from None
     collections = {name: _check_items(source, name, resolved.get(name, [])) for name in COLLECTIONS}
     if not collections["organization"]:
         raise _fail(source, "organization", "needs one organization (the tenant)")

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+from breakglass_api import create_app
 
-from api import create_app
 from breakglass.config import Settings
 from breakglass.store import Store
 from breakglass.store.tables import PollStateRow
