@@ -56,6 +56,7 @@ __all__ = [
     "RunbookContacts",
     "RunbookSettings",
     "Settings",
+    "find_config",
     "load_settings",
     "require_accounts",
     "secret_fields",
@@ -627,15 +628,24 @@ def _refuse_readable_secrets(raw: dict[str, Any], path: Path) -> None:
         )
 
 
+def find_config(path: Path | str | None = None) -> Path | None:
+    """The configuration file every command uses: ``path``, else ``$BREAKGLASS_CONFIG``,
+    else ``./breakglass.toml`` when it exists; ``None`` when none of these names one."""
+    if path is not None:
+        return Path(path)
+    env_path = os.environ.get("BREAKGLASS_CONFIG")
+    if env_path:
+        return Path(env_path)
+    default = Path("breakglass.toml")
+    return default if default.is_file() else None
+
+
 def load_settings(path: Path | str | None = None, *, env: bool = True) -> Settings:
     """Read ``path`` (or ``$BREAKGLASS_CONFIG``) and the environment into ``Settings``.
 
     Raises ``ConfigError`` naming the first offending field.
     """
-    if path is None:
-        env_path = os.environ.get("BREAKGLASS_CONFIG")
-        path = Path(env_path) if env_path else Path("breakglass.toml")
-    path = Path(path)
+    path = find_config(path) or Path("breakglass.toml")
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

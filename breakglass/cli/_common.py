@@ -20,7 +20,9 @@ if TYPE_CHECKING:
 __all__ = [
     "REVIEW_CLASSIFICATIONS",
     "REVIEW_STATES",
+    "CertOption",
     "ConfigOption",
+    "ManifestOption",
     "ReviewClassification",
     "ReviewState",
     "fail",
@@ -33,6 +35,18 @@ __all__ = [
 #: The review states and classifications (``breakglass.reviews``), spelled here so that the
 #: options refuse anything else with exit 2 and the allowed list, without importing the
 #: review package at start-up (a test keeps them equal).
+#: ``--cert``: the certificate a signed document's signer must match (verify commands).
+CertOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--cert", help="Check against this certificate (PEM/DER).", exists=True, dir_okay=False
+    ),
+]
+#: ``--manifest``: the signed manifest beside a PDF (verify commands).
+ManifestOption = Annotated[
+    Path | None,
+    typer.Option("--manifest", help="Manifest (default: FILE.pdf.manifest.json).", dir_okay=False),
+]
 ReviewState = Literal["open", "submitted", "approved", "closed"]
 ReviewClassification = Literal["drill", "emergency", "misuse", "false_positive"]
 REVIEW_STATES: tuple[str, ...] = get_args(ReviewState)

@@ -9,7 +9,6 @@ With none of those the commands refuse (exit 2) instead of saying VALID.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,22 +27,12 @@ NO_ANCHOR = (
 )
 
 
-def _config_path(config: Path | None) -> Path | None:
-    """``--config``, else ``$BREAKGLASS_CONFIG``, else ``./breakglass.toml`` if it exists."""
-    if config is not None:
-        return config
-    env_path = os.environ.get("BREAKGLASS_CONFIG")
-    if env_path:
-        return Path(env_path)
-    default = Path("breakglass.toml")
-    return default if default.is_file() else None
-
-
 def expected_certificate(config: Path | None, cert: Path | None) -> x509.Certificate:
     """The certificate to check the signer against, or exit 2 saying what to give."""
+    from breakglass.config import find_config
     from breakglass.signing import load_certificate
 
-    path = _config_path(config)
+    path = find_config(config)
     try:
         if cert is not None:
             return load_certificate(cert)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal, get_args
@@ -135,11 +134,9 @@ def permissions(config: ConfigOption = None) -> None:
     console = Console()
     granted: list[str] | None = None
     problem: str | None = None
-    configured = (
-        config is not None
-        or bool(os.environ.get("BREAKGLASS_CONFIG"))
-        or Path("breakglass.toml").exists()
-    )
+    from breakglass.config import find_config
+
+    configured = find_config(config) is not None
     if configured:
         settings = load(config)
         from breakglass.graph import granted_permissions

@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 import typer
 
 from breakglass.cli._common import (
+    CertOption,
     ConfigOption,
+    ManifestOption,
     ReviewClassification,
     ReviewState,
     fail,
@@ -309,16 +311,8 @@ def report_command(
 def verify_report_command(
     pdf: Annotated[Path, typer.Argument(help="Signed report PDF.", exists=True, dir_okay=False)],
     config: ConfigOption = None,
-    cert: Annotated[
-        Path | None,
-        typer.Option("--cert", help="Check against this certificate.", exists=True, dir_okay=False),
-    ] = None,
-    manifest: Annotated[
-        Path | None,
-        typer.Option(
-            "--manifest", help="Manifest (default: FILE.pdf.manifest.json).", dir_okay=False
-        ),
-    ] = None,
+    cert: CertOption = None,
+    manifest: ManifestOption = None,
 ) -> None:
     """Verify a report's signature, signer and manifest. Exit 0 if valid, 5 if not.
 

@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
-from breakglass.cli._common import ConfigOption, load, signing_passphrase, writable_output
+from breakglass.cli._common import (
+    CertOption,
+    ConfigOption,
+    ManifestOption,
+    load,
+    signing_passphrase,
+    writable_output,
+)
 from breakglass.cli._trust import expected_certificate
 from breakglass.errors import ConfigError, GraphError, SigningError
 from breakglass.exitcodes import ExitCode
@@ -179,18 +186,8 @@ def verify_command(
             dir_okay=False,
         ),
     ] = None,
-    cert: Annotated[
-        Path | None,
-        typer.Option(
-            "--cert", help="Check against this certificate (PEM/DER).", exists=True, dir_okay=False
-        ),
-    ] = None,
-    manifest: Annotated[
-        Path | None,
-        typer.Option(
-            "--manifest", help="Manifest (default: FILE.pdf.manifest.json).", dir_okay=False
-        ),
-    ] = None,
+    cert: CertOption = None,
+    manifest: ManifestOption = None,
     output_format: Annotated[
         str, typer.Option("--format", help="text or json.", case_sensitive=False)
     ] = "text",
@@ -237,10 +234,7 @@ def verify_qr_command(
             "--config", "-c", help="Check against the configured certificate.", dir_okay=False
         ),
     ] = None,
-    cert: Annotated[
-        Path | None,
-        typer.Option("--cert", help="Check against this certificate.", exists=True, dir_okay=False),
-    ] = None,
+    cert: CertOption = None,
 ) -> None:
     """Check a QR payload from a printed page. Exit 0 if issued by the signer, 5 if not."""
     from breakglass.runbook import verify_qr

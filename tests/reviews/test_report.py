@@ -6,7 +6,6 @@ import hashlib
 import json
 import shutil
 import subprocess
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,7 +28,7 @@ from breakglass.runbook import verify_runbook
 from breakglass.signing import PASSPHRASE_ENV, init_keys, load_signer
 from breakglass.store.tables import ReviewRow
 from breakglass.watcher import poll_once
-from tests.support.sim import Sim, query, sign_in
+from tests.support.sim import Sim, audit, query, sign_in
 from tests.support.tenant import BG1
 
 PASSPHRASE = "correct horse battery staple"
@@ -40,27 +39,6 @@ def _text(pdf: Path) -> str:
     return out.stdout.decode("utf-8")
 
 
-def _audit_by(user: str, at: str, name: str) -> dict[str, Any]:
-    """A Graph-shaped directory audit that ``user`` initiated, targeting nothing."""
-    return {
-        "id": f"Directory_{uuid.uuid4()}",
-        "category": "RoleManagement",
-        "correlationId": "da159bfb-54fa-4092-8a38-5f2b1f6f1b0a",
-        "result": "success",
-        "resultReason": "",
-        "activityDisplayName": name,
-        "activityDateTime": at,
-        "loggedByService": "Core Directory",
-        "operationType": "Assign",
-        "initiatedBy": {
-            "user": {"id": user, "displayName": None, "userPrincipalName": "x@contoso.com"},
-            "app": None,
-        },
-        "targetResources": [],
-        "additionalDetails": [],
-    }
-
-
 def _approved(sim: Sim, classification: str = "emergency") -> tuple[int, list[str]]:
     """One review of two sign-ins with evidence, submitted by Bob, approved by Dave."""
     ids = sim.sign_ins(
@@ -69,7 +47,19 @@ def _approved(sim: Sim, classification: str = "emergency") -> tuple[int, list[st
             sign_in(BG1, "-1h"),
         ]
     )
-    sim.audits([_audit_by(BG1, "-50m", "Add member to role")])
+    sim.audits(
+        [
+            audit(
+                "-50m",
+                by=BG1,
+                target=None,
+                name="Add member to role",
+                category="RoleManagement",
+                operationType="Assign",
+                targetResources=[],
+            )
+        ]
+    )
     poll_once(sim.store, sim.settings)
     (review,) = query(sim.settings, ReviewRow)
     sim.submit(

@@ -10,6 +10,8 @@ import copy
 import uuid
 from typing import Any
 
+from breakglass.config import SENSITIVE_ROLES
+
 TENANT_ID = "6babcaad-604b-40ac-a9d7-9fd97c0b779f"
 GA = "62e90394-69f5-4237-9190-012177145e10"
 PRA = "e8611ab8-c189-46e8-94e1-60213ab1f814"
@@ -96,21 +98,8 @@ def active_ga(principal: str, **extra: Any) -> dict[str, Any]:
     return base
 
 
-SENSITIVE = {
-    GA: "Global Administrator",
-    PRA: "Privileged Role Administrator",
-    "7be44c8a-adaf-4e2a-84d6-ab2649e08a13": "Privileged Authentication Administrator",
-    "b1be1c3e-b65d-4f19-8427-f6fa0d97feb9": "Conditional Access Administrator",
-    "194ae4cb-b126-40b2-bd5b-6091b380977d": "Security Administrator",
-    "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3": "Application Administrator",
-    "158c047a-c907-4556-b7ef-446551a6b5f7": "Cloud Application Administrator",
-    "8ac3fc64-6eca-42ea-9e69-59f4c7b60eb2": "Hybrid Identity Administrator",
-    "fe930be7-5e62-47db-91af-98c3a49a38b1": "User Administrator",
-    "0526716b-113d-4c15-b2c8-68e3c22b9f80": "Authentication Policy Administrator",
-    "3a2c62db-5318-420d-8d74-23affee5d9d5": "Intune Administrator",
-    "d2562ede-74db-457e-a7b6-544e236ebb61": "AI Administrator",
-    "db506228-d27e-4b7d-95e5-295956d6615f": "Agent ID Administrator",
-}
+#: The sensitive roles of DESIGN §7 (template id → name), as the product defaults them.
+SENSITIVE = dict(SENSITIVE_ROLES)
 
 
 def approval_stage(approver: str) -> dict[str, Any]:
