@@ -1,9 +1,12 @@
-"""FastAPI app factory with liveness and readiness probes.
+"""FastAPI app factory: probes, the ``/api/v1`` API, sign-in routes, the console.
 
 ``/healthz`` answers while the process runs. ``/readyz`` answers 200 only when the
-database is reachable and migrated and the sign-in watcher is not blind (the one rule of
-``breakglass.watcher.health``, shared with BG-042); otherwise 503 with the reasons. Neither
-exposes tenant data or secrets.
+database is reachable and migrated, the sign-in watcher is not blind (the one rule of
+``breakglass.watcher.health``, shared with BG-042) and a leader is known; otherwise 503
+with the reasons. Neither exposes tenant data or secrets.
+
+``service`` is the scheduler's view of this replica (``breakglass.scheduler``): leader or
+follower, job times. An app built without it (tests, API-only use) reports no scheduler.
 """
 
 from __future__ import annotations
@@ -19,16 +22,26 @@ from breakglass._time import utcnow
 from breakglass.config import Settings
 from breakglass.store import Store
 
+from .problems import install as install_problems
 from .deps import SettingsDep, StoreDep
 
 __all__ = ["create_app"]
 
+_PAGE_CSP = (
+    "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
+    "form-action 'self'; base-uri 'none'; object-src 'none'"
+)
+_API_CSP = "default-src 'none'; frame-ancestors 'none'"
 
-def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
+
+def create_app(
+    settings: Settings, *, store: Store | None = None, service: Any | None = None
+) -> FastAPI:
     """The app for one tenant's settings.
 
     The app owns one ``Store`` for its lifetime (created here, connected on first use,
-    closed at shutdown); a caller that already holds one (the scheduler's process) passes it.
+    closed at shutdown); a caller that already holds one (``serve``) passes it, and its
+    scheduler state as ``service``.
     """
     owned = store is None
     app_store = store or Store.open(settings.store_url, require_migrated=False)
@@ -39,32 +52,79 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
         if owned:
             app_store.close()
 
-    app = FastAPI(title="breakglass", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title="breakglass",
+        version=_version(),
+        lifespan=lifespan,
+        docs_url=None,  # served from local assets by api.routes (no CDN, strict CSP)
+        redoc_url=None,
+    )
     app.state.settings = settings
     app.state.store = app_store
+    app.state.service = service
+    install_problems(app)
 
     @app.middleware("http")
     async def security_headers(request: Any, call_next: Any) -> Any:
         response = await call_next(request)
+        path = request.url.path
+        api_like = path.startswith(("/api/", "/metrics", "/healthz", "/readyz"))
         response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Cache-Control"] = "no-store"
-        response.headers["Content-Security-Policy"] = "default-src 'none'"
+        response.headers.setdefault("Cache-Control", "no-store")
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Content-Security-Policy"] = _API_CSP if api_like else _PAGE_CSP
         return response
 
-    @app.get("/healthz")
+    @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz")
+    @app.get("/readyz", include_in_schema=False)
     def readyz(settings: SettingsDep, store: StoreDep) -> JSONResponse:
-        problems = _readiness_problems(settings, store)
-        body = {"status": "not ready" if problems else "ready", "problems": problems}
-        return JSONResponse(body, status_code=503 if problems else 200)
+        problems_found = _readiness_problems(settings, store, app.state.service)
+        body = {
+            "status": "not ready" if problems_found else "ready",
+            "problems": problems_found,
+            "leader": _leader_view(app.state.service),
+        }
+        return JSONResponse(body, status_code=503 if problems_found else 200)
 
+    _include_routers(app)
     return app
 
 
-def _readiness_problems(settings: Settings, store: Store) -> list[str]:
+def _include_routers(app: FastAPI) -> None:
+    from .auth.routes import router as auth_router
+    from .routes import mount as mount_api
+    from .web import mount as mount_web
+
+    mount_api(app)
+    app.include_router(auth_router)
+    mount_web(app)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("breakglass")
+    except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        return "0+unknown"
+
+
+def _leader_view(service: Any | None) -> dict[str, Any] | None:
+    if service is None:
+        return None
+    status = service.status()
+    return {
+        "replica": status.replica,
+        "leader": status.leader,
+        "leader_replica": status.leader_replica,
+    }
+
+
+def _readiness_problems(settings: Settings, store: Store, service: Any | None) -> list[str]:
     from breakglass.watcher import streams_health
 
     problem = store.migration_problem()
@@ -72,4 +132,7 @@ def _readiness_problems(settings: Settings, store: Store) -> list[str]:
         return [f"database: {problem}"]
     with store.session() as session:
         health = streams_health(session, settings, utcnow())
-    return [f"sign-in watcher blind: {h.problem}" for h in health if h.blind]
+    found = [f"sign-in watcher blind: {h.problem}" for h in health if h.blind]
+    if service is not None and service.status().leader_replica is None:
+        found.append("no replica holds the scheduler leadership (nothing is polling)")
+    return found

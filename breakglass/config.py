@@ -44,8 +44,11 @@ from breakglass.errors import ConfigError
 
 __all__ = [
     "SENSITIVE_ROLES",
+    "DEFAULT_ROLE_MAP",
     "AcceptedRisk",
+    "AccessRole",
     "Account",
+    "AuthSettings",
     "ChannelKind",
     "ChannelSettings",
     "Cloud",
@@ -55,6 +58,7 @@ __all__ = [
     "RunbookContact",
     "RunbookContacts",
     "RunbookSettings",
+    "ServiceSettings",
     "Settings",
     "find_config",
     "load_settings",
@@ -240,6 +244,13 @@ class AcceptedRisk(_Strict):
 
 
 class Thresholds(_Strict):
+    @model_validator(mode="before")
+    @classmethod
+    def _moved(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "poll_interval_seconds" in data:
+            raise ValueError("poll_interval_seconds moved to [watch] poll_seconds")
+        return data
+
     validation_days: int = Field(90, ge=1, le=3650)
     max_activation_hours: float = Field(4, gt=0, le=24)
     ga_min: int = Field(2, ge=1)
@@ -248,7 +259,6 @@ class Thresholds(_Strict):
     session_gap_hours: float = Field(4, gt=0)
     submit_hours: float = Field(24, gt=0)
     approve_hours: float = Field(72, gt=0)
-    poll_interval_seconds: int = Field(60, ge=5)
     overlap_hours: float = Field(2, ge=0)
     runbook_valid_days: int = Field(90, ge=1)
 
@@ -358,6 +368,9 @@ class NotificationSettings(_Strict):
 
 
 class WatchSettings(_Strict):
+    #: Seconds between sign-in polls (``serve``, ``watch``). Graph makes most sign-ins
+    #: visible within minutes; polling faster than every 30 s mostly spends throttling budget.
+    poll_seconds: int = Field(60, ge=1, le=3600)
     #: Also poll beta non-interactive sign-ins (token refreshes and the like).
     non_interactive: bool = True
     #: Sign-in log retention (days): the first poll covers this whole window.
@@ -369,6 +382,108 @@ class AuditSettings(_Strict):
     checkpoint_dir: Path = Path("audit-checkpoints")
     #: Ed25519 key that signs checkpoints; keep it away from the database's administrators.
     checkpoint_key_path: Path = Path("keys/audit-checkpoint.key.pem")
+
+
+class AccessRole(StrEnum):
+    """What a principal of the service may do (DESIGN §13). Every role reads."""
+
+    VIEWER = "viewer"  # reads
+    OPERATOR = "operator"  # submits reviews, runs checks, schedules drills
+    APPROVER = "approver"  # approves, reopens, closes reviews
+    ADMIN = "admin"  # builds runbooks, manages API tokens, tests notifications
+
+
+#: Entra app roles (the ``roles`` claim) → service roles, unless ``[auth] role_map`` says otherwise.
+DEFAULT_ROLE_MAP: dict[str, AccessRole] = {
+    "Breakglass.Viewer": AccessRole.VIEWER,
+    "Breakglass.Operator": AccessRole.OPERATOR,
+    "Breakglass.Approver": AccessRole.APPROVER,
+    "Breakglass.Admin": AccessRole.ADMIN,
+}
+
+
+class AuthSettings(_Strict):
+    """``[auth]``: who may call the API and sign in to the console (DESIGN §13).
+
+    Bearer tokens from Entra are accepted when ``api_audience`` is set; people sign in to
+    the console when ``web_client_id`` is set. Service API tokens (``breakglass tokens``)
+    always work.
+    """
+
+    #: Accepted ``aud`` values of Entra access tokens: the API app's client id and/or its
+    #: application ID URI (``api://…``). Empty: Entra bearer tokens are refused.
+    api_audience: list[str] = Field(default_factory=list)
+    #: The console's app registration (a confidential web client with a redirect URI of
+    #: ``{public_url}/auth/callback``). Empty: browser sign-in is off.
+    web_client_id: str | None = None
+    web_client_secret: SecretStr | None = None
+    #: Authority override (https), e.g. the simulator; default: the tenant's cloud.
+    authority: str | None = None
+    #: CA bundle that signs the authority's TLS certificate (simulator, inspection proxy).
+    ca_bundle: Path | None = None
+    #: Entra app role value → service role.
+    role_map: dict[str, AccessRole] = Field(default_factory=lambda: dict(DEFAULT_ROLE_MAP))
+    #: Browser sessions end after this many hours (sign in again).
+    session_hours: float = Field(8, gt=0, le=24 * 7)
+
+    _no_placeholder = field_validator("web_client_secret")(lambda v: _real_secret(v))
+
+    @field_validator("authority")
+    @classmethod
+    def _authority(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith("https://"):
+            raise ValueError("must be an https URL (Entra and MSAL refuse plain http)")
+        return v.rstrip("/") if v else v
+
+    @field_validator("web_client_id")
+    @classmethod
+    def _client_id(cls, v: str | None) -> str | None:
+        return None if v is None else _guid(v)
+
+
+class ServiceSettings(_Strict):
+    """``[service]``: ``breakglass serve`` — listener, schedule, cookies, metrics."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    #: The URL people reach the console at (behind a proxy: the proxy's https URL); the
+    #: sign-in redirect URI is ``{public_url}/auth/callback``. Default: http://host:port.
+    public_url: str | None = None
+    #: Signs session cookies and CSRF tokens; every replica needs the same value (32+ chars).
+    #: Without it, each process makes a random one and browser sessions end at restart.
+    session_secret: SecretStr | None = None
+    #: When set, ``/metrics`` needs ``Authorization: Bearer <metrics_token>``.
+    metrics_token: SecretStr | None = None
+    check_minutes: float = Field(60, gt=0)
+    sweep_seconds: float = Field(300, gt=0)
+    dispatch_seconds: float = Field(5, gt=0)
+    checkpoint_minutes: float = Field(60, gt=0)
+    #: A follower tries to become the leader this often (PostgreSQL).
+    leader_retry_seconds: float = Field(5, gt=0)
+    #: Failed token authentications allowed per client address and minute (then 429).
+    auth_failures_per_minute: int = Field(20, ge=1)
+
+    _no_placeholder = field_validator("session_secret", "metrics_token")(
+        lambda v: _real_secret(v)
+    )
+
+    @field_validator("session_secret")
+    @classmethod
+    def _long(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and len(v.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters (it signs session cookies)")
+        return v
+
+    @field_validator("public_url")
+    @classmethod
+    def _url(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(r"^https?://[^/\s]+(/[^\s]*)?$", v):
+            raise ValueError("must be an http(s) URL such as https://breakglass.contoso.com")
+        return v.rstrip("/") if v else v
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url or f"http://{self.host}:{self.port}"
 
 
 class GraphTuning(_Strict):
@@ -435,6 +550,8 @@ class Settings(BaseSettings):
     watch: WatchSettings = Field(default_factory=WatchSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
     runbook: RunbookSettings = Field(default_factory=RunbookSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    service: ServiceSettings = Field(default_factory=ServiceSettings)
     #: Where the file came from; relative paths in it resolve against its folder.
     config_path: Path | None = None
 
@@ -609,6 +726,10 @@ def _secrets_in_file(raw: dict[str, Any]) -> list[str]:
                 for n in secret_fields(ChannelSettings)
                 if channel.get(n) and (n != "url" or channel.get("kind") != "smtp")
             ]
+    for section, model in (("auth", AuthSettings), ("service", ServiceSettings)):
+        table = raw.get(section)
+        if isinstance(table, dict):
+            found += [f"{section}.{n}" for n in secret_fields(model) if table.get(n)]
     if _store_password_in_file(raw):
         found.append("store.url")
     return found

@@ -53,12 +53,12 @@ def run_forever(
     clock: Callable[[], float] = time.monotonic,
     cycles: int | None = None,
 ) -> int:
-    """``watch_cycle`` every ``poll_interval_seconds`` until interrupted (or ``cycles`` ran).
+    """``watch_cycle`` every ``watch.poll_seconds`` until interrupted (or ``cycles`` ran).
 
     A cycle that crashes is logged and the next one runs on time: a watcher that stops at
     the first bug is a blind watcher. Returns the number of cycles that crashed.
     """
-    interval = settings.thresholds.poll_interval_seconds
+    interval = settings.watch.poll_seconds
     crashed = ran = 0
     while cycles is None or ran < cycles:
         started = clock()

@@ -115,6 +115,7 @@ def submit(
     review_id: int,
     *,
     actor: str,
+    actor_id: str | None = None,
     operator: str,
     classification: str,
     justification: str,
@@ -151,6 +152,7 @@ def submit(
         review.follow_ups = follow
         review.ticket = ticket.strip() if ticket and ticket.strip() else None
         review.submitted_by = actor
+        review.submitted_by_id = actor_id
         review.submitted_at = moment
         review.approve_due_at = moment + timedelta(hours=settings.thresholds.approve_hours)
         data = set_evidence(
@@ -162,6 +164,7 @@ def submit(
             settings,
             review,
             actor=actor,
+            actor_id=actor_id,
             action="submit",
             to_state="submitted",
             reason=justification,
@@ -202,7 +205,12 @@ def refresh_evidence(
     return len(evidence)
 
 
-def _two_person_rule(review: ReviewRow, actor: str) -> None:
+def _two_person_rule(review: ReviewRow, actor: str, actor_id: str | None) -> None:
+    if actor_id is not None and actor_id == review.submitted_by_id:
+        raise TwoPersonRuleError(
+            f"{actor} submitted review {review.id}; someone else must approve it "
+            "(two-person rule; the signed-in principals are the same)"
+        )
     scripts = mixed_scripts(actor)
     if scripts:
         raise TwoPersonRuleError(
@@ -220,21 +228,29 @@ def _two_person_rule(review: ReviewRow, actor: str) -> None:
 
 
 def approve(
-    session: Session, settings: Settings, review_id: int, *, actor: str, now: datetime | None = None
+    session: Session,
+    settings: Settings,
+    review_id: int,
+    *,
+    actor: str,
+    actor_id: str | None = None,
+    now: datetime | None = None,
 ) -> None:
     """Approve a submitted review; the approver is neither the operator nor the submitter."""
     moment = _now(now)
     actor = _text(actor, "actor")
     review = load_review(session, settings, review_id)
     _require(review, "submitted", doing="approved")
-    _two_person_rule(review, actor)
+    _two_person_rule(review, actor, actor_id)
     review.approved_by = actor
+    review.approved_by_id = actor_id
     review.approved_at = moment
     record_transition(
         session,
         settings,
         review,
         actor=actor,
+        actor_id=actor_id,
         action="approve",
         to_state="approved",
         reason=None,
@@ -249,6 +265,7 @@ def reopen(
     review_id: int,
     *,
     actor: str,
+    actor_id: str | None = None,
     comment: str,
     now: datetime | None = None,
 ) -> None:
@@ -258,6 +275,7 @@ def reopen(
     review = load_review(session, settings, review_id)
     _require(review, "submitted", "approved", doing="reopened")
     review.approved_by = None
+    review.approved_by_id = None
     review.approved_at = None
     review.evidence_frozen_at = None
     review.approve_due_at = None
@@ -267,6 +285,7 @@ def reopen(
         settings,
         review,
         actor=actor,
+        actor_id=actor_id,
         action="reopen",
         to_state="open",
         reason=comment,
@@ -319,6 +338,7 @@ def close(
     review_id: int,
     *,
     actor: str,
+    actor_id: str | None = None,
     waiver_reason: str | None = None,
     account_reader: AccountReader | None = None,
     now: datetime | None = None,
@@ -355,12 +375,14 @@ def close(
             raise RotationNotConfirmedError(f"review {review.id} changed while closing; try again")
         review.rotation = proof
         review.closed_by = actor
+        review.closed_by_id = actor_id
         review.closed_at = moment
         record_transition(
             session,
             settings,
             review,
             actor=actor,
+            actor_id=actor_id,
             action="close",
             to_state="closed",
             reason=waiver_reason,

@@ -15,6 +15,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from breakglass.store._types import UTCDateTime
 
 __all__ = [
+    "ApiTokenRow",
     "AuditCheckpointRow",
     "AuditEntryRow",
     "Base",
@@ -28,6 +29,7 @@ __all__ = [
     "ReviewRow",
     "RunbookReleaseRow",
     "SignInRow",
+    "WebSessionRow",
 ]
 
 
@@ -128,10 +130,15 @@ class ReviewRow(Base):
     follow_ups: Mapped[list[Any] | None] = mapped_column(JSON)
     ticket: Mapped[str | None] = mapped_column(String(255))
     submitted_by: Mapped[str | None] = mapped_column(String(255))
+    #: The authenticated principal (Entra object id, or ``token:<id>``) behind ``*_by``;
+    #: None for CLI transitions, which name a person in free text.
+    submitted_by_id: Mapped[str | None] = mapped_column(String(64))
     submitted_at: Mapped[datetime | None]
     approved_by: Mapped[str | None] = mapped_column(String(255))
+    approved_by_id: Mapped[str | None] = mapped_column(String(64))
     approved_at: Mapped[datetime | None]
     closed_by: Mapped[str | None] = mapped_column(String(255))
+    closed_by_id: Mapped[str | None] = mapped_column(String(64))
     closed_at: Mapped[datetime | None]
     #: Credential rotation proof from a fresh snapshot, or a recorded waiver (drills).
     rotation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
@@ -157,6 +164,7 @@ class ReviewEventRow(Base):
     review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id"), index=True)
     at: Mapped[datetime]
     actor: Mapped[str] = mapped_column(String(255))
+    actor_id: Mapped[str | None] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(32))
     from_state: Mapped[str | None] = mapped_column(String(16))
     to_state: Mapped[str] = mapped_column(String(16))
@@ -285,3 +293,41 @@ class RunbookReleaseRow(Base):
     signer_fingerprint: Mapped[str] = mapped_column(String(64))
     path: Mapped[str] = mapped_column(Text)
     recorded_at: Mapped[datetime]
+
+
+class ApiTokenRow(Base):
+    """A service API token (``breakglass tokens create``). Only its SHA-256 is kept."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(String(36), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(16))
+    #: SHA-256 (hex) of the whole token; the token itself is shown once and never stored.
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    #: The first characters of the token, to recognise it in lists (never enough to use it).
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(255))
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    revoked_by: Mapped[str | None] = mapped_column(String(255))
+    last_used_at: Mapped[datetime | None]
+
+
+class WebSessionRow(Base):
+    """A signed-in browser session. The cookie carries a random id; only its hash is kept."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(String(36), index=True)
+    session_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    principal_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(255))
+    username: Mapped[str | None] = mapped_column(String(255))
+    roles: Mapped[list[Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]

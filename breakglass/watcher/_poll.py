@@ -122,7 +122,7 @@ def _window(
     deep_start = now - timedelta(days=settings.watch.retention_days)
     if state is None or state.watermark is None or state.deep_read_at is None:
         return deep_start, now, True
-    interval = timedelta(seconds=settings.thresholds.poll_interval_seconds)
+    interval = timedelta(seconds=settings.watch.poll_seconds)
     if now - state.deep_read_at >= DEEP_READ_EVERY - interval:
         # Cheap: the query is filtered to the emergency accounts.
         return deep_start, now, True

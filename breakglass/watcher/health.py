@@ -71,7 +71,7 @@ def stream_health(
     stream: str, state: PollState | None, settings: Settings, now: datetime
 ) -> StreamHealth:
     """Whether ``stream`` is blind at ``now`` given its stored state (``None``: never polled)."""
-    limit = timedelta(seconds=BLIND_INTERVALS * settings.thresholds.poll_interval_seconds)
+    limit = timedelta(seconds=BLIND_INTERVALS * settings.watch.poll_seconds)
     last = as_utc(state.last_success_at) if state and state.last_success_at else None
     attempt = as_utc(state.last_attempt_at) if state and state.last_attempt_at else None
     failures = (state.consecutive_failures or 0) if state else 0

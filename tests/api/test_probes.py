@@ -66,4 +66,4 @@ def _ready_after_poll(app: Any, store: Store) -> None:
                 consecutive_failures=0,
             )
         )
-    assert _get(app, "/readyz").json() == {"status": "ready", "problems": []}
+    assert _get(app, "/readyz").json() == {"status": "ready", "problems": [], "leader": None}

@@ -64,7 +64,7 @@ def test_run_forever_keeps_its_cadence(sim_factory: Callable[..., Sim]) -> None:
     crashed = jobs.run_forever(
         sim.store, sim.settings, on_cycle=seen.append, sleep=slept.append, cycles=3
     )
-    interval = sim.settings.thresholds.poll_interval_seconds
+    interval = sim.settings.watch.poll_seconds
     assert crashed == 0
     assert len(seen) == 3 and all(c.poll.ok for c in seen)
     assert len(slept) == 2 and all(0 < s <= interval for s in slept)

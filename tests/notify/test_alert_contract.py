@@ -109,7 +109,7 @@ def _produce_every_event(sim: Sim) -> datetime:
     sim.tx(reviews.approve, usage.id, actor="bob@contoso.com", now=t0 + timedelta(hours=2))
     jobs.sweep(sim.store, sim.settings, now=t0 + timedelta(hours=20))  # reminder
     jobs.sweep(sim.store, sim.settings, now=t0 + timedelta(hours=27))  # 3 h overdue
-    interval = timedelta(seconds=sim.settings.thresholds.poll_interval_seconds)
+    interval = timedelta(seconds=sim.settings.watch.poll_seconds)
     sim.fault(path="auditLogs/signIns", status=500, count=50)
     for k in range(1, 5):
         jobs.poll(sim.store, sim.settings, now=t0 + k * interval)

@@ -124,7 +124,7 @@ def test_sigkill_mid_poll_loses_and_duplicates_nothing(sim_factory: Callable[...
 def test_monitor_blind_after_three_intervals(sim_factory: Callable[..., Sim]) -> None:
     """After three failed intervals one blind alert per stream goes out and BG-042 fails until recovery."""
     sim = sim_factory()
-    interval = timedelta(seconds=sim.settings.thresholds.poll_interval_seconds)
+    interval = timedelta(seconds=sim.settings.watch.poll_seconds)
     t0 = datetime.now(UTC)
     assert _bg042(sim, t0) is Status.FAIL  # never polled
     poll_once(sim.store, sim.settings, now=t0)
