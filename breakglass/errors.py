@@ -13,7 +13,9 @@
      │    ├── GraphUnavailableError  (no token, or Graph unreachable: nothing can be read)
      │    └── GraphPayloadError      (a response we cannot trust: malformed, unknown enum)
      ├── StoreError               (database missing, un-migrated or unreachable)
-     └── SigningError             (keys, signatures, verification)
+     ├── SigningError             (keys, signatures, verification)
+     └── ServiceError             (``serve`` cannot start: the SQLite file is served
+                                   already, the address is taken)
 
 Every message is safe to log: no secret, token or passphrase is ever put in one.
 """
@@ -31,6 +33,7 @@ __all__ = [
     "GraphThrottledError",
     "GraphUnavailableError",
     "ScenarioError",
+    "ServiceError",
     "SigningError",
     "StoreError",
 ]
@@ -108,3 +111,8 @@ class StoreError(BreakglassError):
 
 class SigningError(BreakglassError):
     """A key, certificate or signature problem."""
+
+
+class ServiceError(BreakglassError):
+    """``breakglass serve`` cannot start as asked (another process serves the SQLite
+    database, the listening address is taken)."""

@@ -101,7 +101,11 @@ class GraphSession:
             verify = ssl.create_default_context(
                 cafile=str(settings.resolve(settings.credential.ca_bundle))
             )
-        http = httpx.AsyncClient(timeout=settings.graph.timeout_seconds, verify=verify)
+        http = httpx.AsyncClient(
+            timeout=settings.graph.timeout_seconds,
+            verify=verify,
+            event_hooks={"response": [_count_response]},
+        )
         return GraphClientFactory.create_with_default_middleware(
             client=http, options=graph_request_adapter.options
         )
@@ -330,6 +334,13 @@ class GraphSession:
             await asyncio.sleep(min(retry_after, 60.0))
             results.update(await self._batch_chunk(retry, attempt + 1))
         return results
+
+
+async def _count_response(response: Any) -> None:
+    """Count each Graph response by status for ``breakglass_graph_requests_total``."""
+    from breakglass.metrics import count_graph_response
+
+    count_graph_response(response.status_code)
 
 
 def _batch_answers(raw: bytes | None) -> dict[str, Any] | None:

@@ -1,8 +1,9 @@
 """The one blindness rule of the sign-in watcher (DESIGN §8, BG-042, ``/readyz``).
 
 A stream is *blind* when it has never been polled successfully, or when its last successful
-poll is older than ``BLIND_INTERVALS`` poll intervals. BG-042, ``/readyz`` and the
-``monitor_blind`` alert all ask ``stream_health``; nothing else decides blindness.
+poll is older than ``BLIND_INTERVALS`` poll intervals (and at least ``BLIND_FLOOR``).
+BG-042, ``/readyz`` and the ``monitor_blind`` alert all ask ``stream_health``; nothing else
+decides blindness.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ __all__ = [
 
 #: The monitor is blind when its last success is older than this many poll intervals.
 BLIND_INTERVALS = 3
+#: ...but never less than this: with a poll every few seconds, one slow Graph answer (or a
+#: check run sharing the process) would otherwise flap the watcher to blind.
+BLIND_FLOOR = timedelta(seconds=60)
 
 
 class PollState(Protocol):
@@ -71,7 +75,7 @@ def stream_health(
     stream: str, state: PollState | None, settings: Settings, now: datetime
 ) -> StreamHealth:
     """Whether ``stream`` is blind at ``now`` given its stored state (``None``: never polled)."""
-    limit = timedelta(seconds=BLIND_INTERVALS * settings.watch.poll_seconds)
+    limit = max(timedelta(seconds=BLIND_INTERVALS * settings.watch.poll_seconds), BLIND_FLOOR)
     last = as_utc(state.last_success_at) if state and state.last_success_at else None
     attempt = as_utc(state.last_attempt_at) if state and state.last_attempt_at else None
     failures = (state.consecutive_failures or 0) if state else 0
