@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __all__ = [
+    "cloud_authority",
     "collect_snapshot",
     "fetch_directory_audits",
     "granted_permissions",
@@ -20,9 +21,16 @@ __all__ = [
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from breakglass.config import Settings
+    from breakglass.config import Cloud, Settings
     from breakglass.errors import GraphUnavailableError
     from breakglass.snapshot import TenantSnapshot
+
+
+def cloud_authority(cloud: Cloud) -> str:
+    """The Entra authority of a national cloud, e.g. ``https://login.microsoftonline.com``."""
+    from breakglass.graph._clouds import endpoints_for
+
+    return f"https://{endpoints_for(cloud).authority}"
 
 
 def preflight(settings: Settings, *, credential: Any | None = None) -> Any:

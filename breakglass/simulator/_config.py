@@ -2,7 +2,9 @@
 
 ``write_config`` writes the TOML file that ``breakglass.config.load_settings`` reads: the
 simulator's Graph URL, a certificate credential that works against its token endpoint, the
-scenario's declared inventory, and a SQLite store and signing-key paths beside the file.
+service's ``[auth]`` (API audience, web client for browser sign-in, the simulator as the
+authority), the scenario's declared inventory, and a SQLite store and signing-key paths
+beside the file.
 ``run`` is what ``breakglass simulate`` calls.
 """
 
@@ -58,6 +60,14 @@ def write_config(
             "certificate_path": str(server.client_certificate_path.resolve()),
             "authority": server.authority_url,
             "ca_bundle": str(server.ca_bundle_path.resolve()),
+        },
+        # Entra for the service: API bearer tokens and browser sign-in through the simulator.
+        "auth": {
+            "authority": server.authority_url,
+            "ca_bundle": str(server.ca_bundle_path.resolve()),
+            "api_audience": [server.api_audience],
+            "web_client_id": server.web_client_id,
+            "web_client_secret": server.web_client_secret,
         },
         "store": {"url": store_url or "sqlite:///breakglass.db"},
         "signing": {

@@ -8,7 +8,10 @@
 ``GET /_sim/stats`` / ``POST /_sim/stats/reset``  request counters
 ``POST /_sim/resources/{collection}``, ``PATCH|DELETE /_sim/resources/{collection}/{id}``
     add, merge-patch (RFC 7386) or remove a resource
-``GET /_sim``  what is running (URLs, tenant, client id)
+``POST /_sim/user-token``  ``{"user": oid|user name|name, "audience"?, "version"?: 1|2,
+    "lifetime"?: s}`` mints a demo user's access token (default audience: the API)
+``POST /_sim/keys/rotate``  sign with a new key from now on (both keys published)
+``GET /_sim``  what is running (URLs, tenant, client ids, demo users)
 
 No authentication; the server answers it only to loopback clients.
 """
@@ -25,7 +28,7 @@ from breakglass.simulator._faults import FaultBook, parse_fault
 from breakglass.simulator._scenario import COLLECTIONS, format_time, resolve_timestamps
 from breakglass.simulator._tenant import Tenant
 
-__all__ = ["Control"]
+__all__ = ["Control", "ControlError"]
 
 _PORTAL_APP = ("c44b4083-3bb0-49c1-b47d-974e53cbdf3c", "Azure Portal")
 _ARM = ("797f4846-ba00-4fd7-ba43-dac1f8f63013", "Windows Azure Service Management API")
@@ -53,11 +56,14 @@ class Control:
         faults: FaultBook,
         log: RequestLog,
         info: Callable[[], dict[str, Any]],
+        entra: Callable[[str, list[str], Any], Response | None] | None = None,
     ) -> None:
         self.tenant = tenant
         self.faults = faults
         self.log = log
         self.info = info
+        #: The server's own control routes (Entra side); None when it has no answer.
+        self.entra = entra
 
     def handle(self, method: str, path: str, body: bytes) -> Response:
         try:
@@ -90,6 +96,9 @@ class Control:
                 return Response(200, self.log.snapshot())
         if head == "resources" and len(parts) in (2, 3):
             return self._resources(method, parts[1], parts[2] if len(parts) == 3 else None, payload)
+        answer = self.entra(method, parts, payload) if self.entra is not None else None
+        if answer is not None:
+            return answer
         raise ControlError(404, f"no control endpoint {method} /_sim/{'/'.join(parts)}")
 
     # --- faults -----------------------------------------------------------------------------

@@ -60,6 +60,7 @@ _OTHER_KEYS = (
     "withheldPermissions",
     "faults",
     "app",
+    "demo_users",
     "description",
 )
 _RELATIVE = re.compile(r"^([+-])(\d+(?:\.\d+)?)([smhdw])$")
@@ -69,6 +70,19 @@ _ACCOUNT_KEYS = frozenset(
     {"upn", "object_id", "display_name", "custodians", "credential_location", "key_label"}
 )
 _CUSTODIAN_KEYS = frozenset({"name", "email", "phone", "role"})
+_DEMO_USER_KEYS = frozenset({"oid", "name", "preferred_username", "roles"})
+_APP_KEYS = frozenset(
+    {"clientId", "clientSecret", "webClientId", "webClientSecret", "apiClientId", "redirectUris"}
+)
+#: The people who can sign in to the console through the simulator when a scenario names
+#: none: one of each service role, and a second approver for the two-person rule.
+_DEFAULT_DEMO_USERS: tuple[tuple[str, str, str], ...] = (
+    ("Vera Viewer", "vera.viewer", "Breakglass.Viewer"),
+    ("Oscar Operator", "oscar.operator", "Breakglass.Operator"),
+    ("Amira Approver", "amira.approver", "Breakglass.Approver"),
+    ("Bruno Approver", "bruno.approver", "Breakglass.Approver"),
+    ("Ada Admin", "ada.admin", "Breakglass.Admin"),
+)
 #: Deeper JSON than this is refused: Graph resources nest a handful of levels, and deep
 #: nesting only exhausts the recursion of the loaders.
 MAX_DEPTH = 64
@@ -145,6 +159,9 @@ class Scenario:
     withheld_permissions: tuple[str, ...] = ()
     faults: list[dict[str, Any]] = field(default_factory=list)
     app: dict[str, Any] = field(default_factory=dict)
+    #: People of the simulated tenant who sign in to the console (``oid``, ``name``,
+    #: ``preferred_username``, ``roles`` as app role values); None: the default five.
+    demo_users_given: list[dict[str, Any]] | None = None
     source: str = "<dict>"
     loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
@@ -171,6 +188,58 @@ class Scenario:
     def client_secret(self) -> str | None:
         secret = self.app.get("clientSecret")
         return str(secret) if secret else None
+
+    @property
+    def web_client_id(self) -> str:
+        """The console's app registration (a confidential web client) in this tenant."""
+        given = self.app.get("webClientId")
+        if given:
+            return str(given)
+        return str(uuid.uuid5(uuid.UUID(self.tenant_id), "breakglass-simulator-web"))
+
+    @property
+    def web_client_secret(self) -> str | None:
+        """The web client's secret, or None: the server makes a random one when it starts."""
+        secret = self.app.get("webClientSecret")
+        return str(secret) if secret else None
+
+    @property
+    def api_client_id(self) -> str:
+        """The API's app registration: user access tokens for the API carry it (or
+        ``api://`` + it) as their audience."""
+        given = self.app.get("apiClientId")
+        if given:
+            return str(given)
+        return str(uuid.uuid5(uuid.UUID(self.tenant_id), "breakglass-simulator-api"))
+
+    @property
+    def redirect_uris(self) -> tuple[str, ...]:
+        """Registered redirect URIs of the web client; empty: any http(s) URI is accepted."""
+        return tuple(str(u) for u in self.app.get("redirectUris", ()))
+
+    @property
+    def default_domain(self) -> str:
+        domains = [d for d in self.organization.get("verifiedDomains", []) if isinstance(d, dict)]
+        for domain in sorted(domains, key=lambda d: not d.get("isDefault")):
+            if domain.get("name"):
+                return str(domain["name"])
+        return "contoso.com"
+
+    @property
+    def demo_users(self) -> list[dict[str, Any]]:
+        """The people who can sign in (each a copy): the scenario's, or the default five."""
+        if self.demo_users_given is not None:
+            return copy.deepcopy(self.demo_users_given)
+        tenant = uuid.UUID(self.tenant_id)
+        return [
+            {
+                "oid": str(uuid.uuid5(tenant, f"demo-user:{login}")),
+                "name": name,
+                "preferred_username": f"{login}@{self.default_domain}",
+                "roles": [role],
+            }
+            for name, login, role in _DEFAULT_DEMO_USERS
+        ]
 
     def copy_collections(self) -> dict[str, list[dict[str, Any]]]:
         return copy.deepcopy(self.collections)
@@ -298,6 +367,54 @@ def _check_custodians(source: str, account: str, custodians: Any) -> None:
                 raise _fail(source, f"{here}.{key}", "must be a string")
 
 
+def _check_demo_users(source: str, raw: Any) -> list[dict[str, Any]] | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, list):
+        raise _fail(source, "demo_users", "must be a list of people who sign in to the console")
+    seen: set[str] = set()
+    for index, person in enumerate(raw):
+        where = f"demo_users[{index}]"
+        if not isinstance(person, dict):
+            raise _fail(source, where, "must be an object like {'oid': ..., 'name': ..., ...}")
+        unknown = set(person) - _DEMO_USER_KEYS
+        if unknown:
+            raise _fail(
+                source,
+                where,
+                f"unknown key {sorted(unknown)[0]!r} "
+                f"(expected {', '.join(sorted(_DEMO_USER_KEYS))})",
+            )
+        for key in ("oid", "name", "preferred_username"):
+            value = person.get(key)
+            if not isinstance(value, str) or not value.strip():
+                raise _fail(source, f"{where}.{key}", "is required (a non-empty string)")
+        if person["oid"] in seen:
+            raise _fail(source, f"{where}.oid", f"duplicate oid {person['oid']!r}")
+        seen.add(person["oid"])
+        roles = person.get("roles", [])
+        if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+            raise _fail(source, f"{where}.roles", "must be a list of app role values")
+        person.setdefault("roles", [])
+    return raw
+
+
+def _check_app(source: str, raw: Any) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise _fail(source, "app", "must be an object like {'clientId': ..., 'clientSecret': ...}")
+    unknown = set(raw) - _APP_KEYS
+    if unknown:
+        raise _fail(
+            source,
+            "app",
+            f"unknown key {sorted(unknown)[0]!r} (expected {', '.join(sorted(_APP_KEYS))})",
+        )
+    uris = raw.get("redirectUris", [])
+    if not isinstance(uris, list) or not all(isinstance(u, str) for u in uris):
+        raise _fail(source, "app.redirectUris", "must be a list of URLs")
+    return raw
+
+
 def _check_references(source: str, collections: dict[str, list[dict[str, Any]]]) -> None:
     known = {
         item["id"]
@@ -360,9 +477,7 @@ def load_scenario(
             parse_fault(spec)
         except ValueError as exc:
             raise _fail(source, f"faults[{index}]", str(exc)) from None
-    app = resolved.get("app", {})
-    if not isinstance(app, dict):
-        raise _fail(source, "app", "must be an object like {'clientId': ..., 'clientSecret': ...}")
+    app = _check_app(source, resolved.get("app", {}))
     return Scenario(
         collections=collections,
         authentication_methods=_check_methods(source, resolved.get("authenticationMethods", {})),
@@ -371,6 +486,7 @@ def load_scenario(
         withheld_permissions=tuple(withheld),
         faults=faults,
         app=app,
+        demo_users_given=_check_demo_users(source, resolved.get("demo_users")),
         source=source,
         loaded_at=moment,
     )

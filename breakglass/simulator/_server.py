@@ -5,13 +5,15 @@ off) in background threads, or in the foreground with ``serve_forever``. The pla
 serves ``/v1.0``, ``/beta``, ``/_sim`` (loopback clients only) and ``/msi/token``; the TLS
 port, with a certificate from the simulator's own CA, serves the Entra token side
 (``/{tenant}/v2.0/.well-known/openid-configuration``, ``/{tenant}/oauth2/v2.0/token``,
-``/{tenant}/discovery/v2.0/keys``) and Graph as well.
+``/{tenant}/discovery/v2.0/keys``) and Graph as well. The browser sign-in page
+(``/{tenant}/oauth2/v2.0/authorize``, ``_signin_page``) answers on both ports.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import secrets
 import socket
 import ssl
 import tempfile
@@ -23,10 +25,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from breakglass.simulator._control import Control
+from breakglass.simulator._control import Control, ControlError
 from breakglass.simulator._dispatch import JSON_TYPE, GraphFront, RequestLog, Response
 from breakglass.simulator._faults import FaultBook, parse_fault
 from breakglass.simulator._scenario import Scenario
+from breakglass.simulator._signin_page import BrowserSignIn, demo_user_summary
 from breakglass.simulator._tenant import Tenant
 from breakglass.simulator._tokens import ALL_PERMISSIONS, KeyMaterial, TokenService
 
@@ -135,12 +138,23 @@ class SimulatorServer:
             client_secret=scenario.client_secret,
             tenant_aliases=tuple(domains),
         )
+        self.signin = BrowserSignIn(
+            self.tokens,
+            tenant_name=scenario.tenant_name,
+            users=scenario.demo_users,
+            web_client_id=scenario.web_client_id,
+            web_client_secret=scenario.web_client_secret or secrets.token_urlsafe(24),
+            api_client_id=scenario.api_client_id,
+            redirect_uris=scenario.redirect_uris,
+        )
         self.faults = FaultBook()
         for spec in scenario.faults:
             self.faults.add(parse_fault(spec))
         self.log = RequestLog()
         self.graph = GraphFront(self.tenant, self.tokens, self.faults, self.log)
-        self.control = Control(self.tenant, self.faults, self.log, self._info)
+        self.control = Control(
+            self.tenant, self.faults, self.log, self._info, entra=self._entra_control
+        )
         self.static_token = self.tokens.static_token()
         self._servers: list[_HTTPServer] = []
         self._threads: list[threading.Thread] = []
@@ -155,6 +169,43 @@ class SimulatorServer:
     @property
     def client_id(self) -> str:
         return self.scenario.client_id
+
+    @property
+    def web_client_id(self) -> str:
+        """The console's app registration (confidential web client) for browser sign-in."""
+        return self.signin.web_client_id
+
+    @property
+    def web_client_secret(self) -> str:
+        return self.signin.web_client_secret
+
+    @property
+    def api_audience(self) -> str:
+        """The audience of user access tokens for the API (its application ID URI)."""
+        return self.signin.api_audiences[0]
+
+    @property
+    def demo_users(self) -> list[dict[str, Any]]:
+        """The people who can sign in (oid, name, preferred_username, roles)."""
+        return [demo_user_summary(u) for u in self.signin.users]
+
+    def user_token(
+        self, user: str, audience: str | None = None, *, version: int = 1, lifetime: int = 3600
+    ) -> str:
+        """An access token for a demo user (by oid, user name or name) to ``audience``
+        (default: the API); what ``POST /_sim/user-token`` answers."""
+        found = self.signin.find_user(user)
+        if found is None:
+            raise LookupError(f"no demo user {user!r}")
+        token, _ = self.tokens.user_token(
+            found,
+            audience or self.api_audience,
+            client_id=self.web_client_id,
+            authority=self.authority_url,
+            version=version,
+            lifetime=lifetime,
+        )
+        return token
 
     @property
     def ca_bundle_path(self) -> Path:
@@ -268,10 +319,45 @@ class SimulatorServer:
             "tenant_id": self.tenant_id,
             "tenant_name": self.scenario.tenant_name,
             "client_id": self.client_id,
+            "web_client_id": self.web_client_id,
+            "api_audience": self.api_audience,
+            "demo_users": self.demo_users,
             "licenses": sorted(self.tenant.licenses),
             "roles": list(self.tokens.roles),
             "scenario": self.scenario.source,
         }
+
+    def _entra_control(self, method: str, parts: list[str], payload: Any) -> Response | None:
+        """``POST /_sim/user-token`` and ``POST /_sim/keys/rotate`` (see ``Control``)."""
+        if parts == ["user-token"] and method == "POST":
+            if not isinstance(payload, dict) or not isinstance(payload.get("user"), str):
+                raise ControlError(
+                    400,
+                    "expected {'user': oid|user name|name, 'audience'?: ..., 'version'?: 1|2, "
+                    "'lifetime'?: seconds}",
+                )
+            version = payload.get("version", 1)
+            lifetime = payload.get("lifetime", 3600)
+            audience = payload.get("audience")
+            if version not in (1, 2):
+                raise ControlError(400, "version must be 1 or 2")
+            if not isinstance(lifetime, int) or not 1 <= lifetime <= 86400:
+                raise ControlError(400, "lifetime must be 1 to 86400 seconds")
+            if audience is not None and not isinstance(audience, str):
+                raise ControlError(400, "audience must be a string")
+            try:
+                token = self.user_token(
+                    payload["user"], audience, version=version, lifetime=lifetime
+                )
+            except LookupError as exc:
+                raise ControlError(404, str(exc)) from None
+            return Response(200, {"access_token": token, "token_type": "Bearer"})
+        if parts == ["keys", "rotate"] and method == "POST":
+            kid = self.tokens.rotate_signing_key()
+            return Response(
+                200, {"kid": kid, "published": [k["kid"] for k in self.tokens.jwks()["keys"]]}
+            )
+        return None
 
     def respond(
         self,
@@ -289,7 +375,12 @@ class SimulatorServer:
             if not ip_address(client).is_loopback:
                 return Response(403, {"error": "the control API answers loopback clients only"})
             return self.control.handle(method, raw_path, body)
-        if first in ("v1.0", "beta"):
+        segments = path.strip("/").split("/")
+        if segments[1:] == ["oauth2", "v2.0", "authorize"] and self.tokens.known_tenant(first):
+            query = dict(parse_qsl(urlsplit(raw_path).query, keep_blank_values=True))
+            form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+            response = self.signin.authorize(method, first, query, form)
+        elif first in ("v1.0", "beta"):
             base = self.authority_url if tls else self.graph_url
             response = self.graph.handle(method, raw_path, headers, body, base)
         elif path == "/msi/token" and not tls and method == "GET":
@@ -313,15 +404,19 @@ class SimulatorServer:
         if len(parts) >= 2 and self.tokens.known_tenant(parts[0]):
             tenant, rest = parts[0], "/".join(parts[1:])
             if method == "GET" and rest == "v2.0/.well-known/openid-configuration":
-                return Response(
-                    200, self.tokens.openid_configuration(self.authority_url, tenant), plain_json
+                config = self.tokens.openid_configuration(
+                    self.authority_url, tenant, browser_base=self.graph_url
                 )
+                return Response(200, config, plain_json)
             if method == "GET" and rest == "discovery/v2.0/keys":
                 return Response(200, self.tokens.jwks(), plain_json)
             if method == "POST" and rest == "oauth2/v2.0/token":
                 form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
                 endpoint = f"{self.authority_url}/{tenant}/oauth2/v2.0/token"
-                status, payload = self.tokens.token_request(tenant, form, endpoint)
+                if form.get("grant_type") == "authorization_code":
+                    status, payload = self.signin.redeem(form, self.authority_url)
+                else:
+                    status, payload = self.tokens.token_request(tenant, form, endpoint)
                 return Response(status, payload, plain_json)
         if len(parts) >= 2 and method == "POST" and parts[1:] == ["oauth2", "v2.0", "token"]:
             status, payload = self.tokens.token_request(parts[0], {}, "")

@@ -59,6 +59,13 @@ def _unb64url(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+def _key_id(key: rsa.RSAPrivateKey) -> str:
+    der = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return b64url(hashlib.sha256(der).digest())[:27]
+
+
 def _write_private(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.touch(mode=0o600, exist_ok=True)
@@ -175,27 +182,125 @@ class TokenService:
         self.roles = roles
         self.client_secret = client_secret
         self.tenant_aliases = frozenset(a.lower() for a in (tenant_id, *tenant_aliases))
-        public = keys.signing_key.public_key()
-        der = public.public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-        self.kid = b64url(hashlib.sha256(der).digest())[:27]
+        #: Published signing keys, oldest first; the last one signs (``rotate_signing_key``).
+        self._signers: list[tuple[str, rsa.RSAPrivateKey]] = [
+            (_key_id(keys.signing_key), keys.signing_key)
+        ]
         self.service_principal_id = str(uuid.uuid5(uuid.UUID(tenant_id), "sp:" + client_id))
         self.identity_header = secrets.token_urlsafe(18)
 
     # --- JWT -------------------------------------------------------------------------------
 
+    @property
+    def kid(self) -> str:
+        """The key id of the key that signs new tokens."""
+        return self._signers[-1][0]
+
+    @property
+    def signing_key(self) -> rsa.RSAPrivateKey:
+        """The key that signs new tokens (tests forge tokens with it)."""
+        return self._signers[-1][1]
+
+    def rotate_signing_key(self) -> str:
+        """Sign from now on with a new key (kept in memory), still publishing the previous
+        one, as Entra does during a key roll-over; returns the new key id."""
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self._signers = [*self._signers[-1:], (_key_id(key), key)]
+        return self.kid
+
+    def _public_key(self, kid: Any) -> rsa.RSAPublicKey | None:
+        return next((k.public_key() for i, k in self._signers if i == kid), None)
+
     def _sign(self, claims: dict[str, Any]) -> str:
-        header = {"typ": "JWT", "alg": "RS256", "kid": self.kid, "x5t": self.kid}
+        kid, key = self._signers[-1]
+        header = {"typ": "JWT", "alg": "RS256", "kid": kid, "x5t": kid}
         signing_input = (
             b64url(json.dumps(header, separators=(",", ":")).encode())
             + "."
             + b64url(json.dumps(claims, separators=(",", ":")).encode())
         )
-        signature = self.keys.signing_key.sign(
-            signing_input.encode("ascii"), padding.PKCS1v15(), hashes.SHA256()
-        )
+        signature = key.sign(signing_input.encode("ascii"), padding.PKCS1v15(), hashes.SHA256())
         return signing_input + "." + b64url(signature)
+
+    def user_token(
+        self,
+        user: dict[str, Any],
+        audience: str,
+        *,
+        client_id: str,
+        authority: str,
+        version: int = 1,
+        lifetime: int = _TOKEN_LIFETIME,
+    ) -> tuple[str, int]:
+        """A delegated access token for ``user`` (a demo user) to ``audience``.
+
+        ``version`` 1 is what Entra issues for an API whose manifest leaves
+        ``accessTokenAcceptedVersion`` unset (issuer ``sts.windows.net``), 2 the v2.0 form.
+        The user's app roles travel in ``roles``.
+        """
+        now = int(time.time())
+        claims: dict[str, Any] = {
+            "aud": audience,
+            "iat": now,
+            "nbf": now,
+            "exp": now + lifetime,
+            "aio": "simulator",
+            "name": user["name"],
+            "oid": user["oid"],
+            "roles": list(user.get("roles", [])),
+            "scp": "access_as_user",
+            "sub": b64url(hashlib.sha256(f"{user['oid']}:{audience}".encode()).digest())[:43],
+            "tid": self.tenant_id,
+            "uti": secrets.token_urlsafe(16),
+        }
+        if version == 2:
+            claims.update(
+                iss=f"{authority}/{self.tenant_id}/v2.0",
+                azp=client_id,
+                azpacr="1",
+                preferred_username=user["preferred_username"],
+                ver="2.0",
+            )
+        else:
+            claims.update(
+                iss=f"https://sts.windows.net/{self.tenant_id}/",
+                appid=client_id,
+                appidacr="1",
+                upn=user["preferred_username"],
+                unique_name=user["preferred_username"],
+                ver="1.0",
+            )
+        return self._sign(claims), now + lifetime
+
+    def id_token(
+        self,
+        user: dict[str, Any],
+        *,
+        client_id: str,
+        authority: str,
+        nonce: str | None,
+        lifetime: int = _TOKEN_LIFETIME,
+    ) -> str:
+        """A v2.0 ID token for ``user`` signing in to ``client_id`` (roles: its app roles)."""
+        now = int(time.time())
+        claims: dict[str, Any] = {
+            "aud": client_id,
+            "iss": f"{authority}/{self.tenant_id}/v2.0",
+            "iat": now,
+            "nbf": now,
+            "exp": now + lifetime,
+            "name": user["name"],
+            "oid": user["oid"],
+            "preferred_username": user["preferred_username"],
+            "roles": list(user.get("roles", [])),
+            "sub": b64url(hashlib.sha256(f"{user['oid']}:{client_id}".encode()).digest())[:43],
+            "tid": self.tenant_id,
+            "uti": secrets.token_urlsafe(16),
+            "ver": "2.0",
+        }
+        if nonce is not None:
+            claims["nonce"] = nonce
+        return self._sign(claims)
 
     def issue(
         self, audience: str = GRAPH_RESOURCE, lifetime: int = _TOKEN_LIFETIME
@@ -257,8 +362,11 @@ class TokenService:
             raise reject("IDX14100: JWT is not well formed.") from None
         if not isinstance(header, dict) or not isinstance(claims, dict):
             raise reject("IDX14100: JWT is not well formed.")
+        public_key = self._public_key(header.get("kid"))
+        if public_key is None:
+            raise reject("IDX10503: Signature validation failed. The token's kid is not known.")
         try:
-            self.keys.signing_key.public_key().verify(
+            public_key.verify(
                 signature,
                 f"{parts[0]}.{parts[1]}".encode("ascii"),
                 padding.PKCS1v15(),
@@ -279,7 +387,11 @@ class TokenService:
     def known_tenant(self, segment: str) -> bool:
         return segment.lower() in self.tenant_aliases
 
-    def openid_configuration(self, authority: str, tenant: str) -> dict[str, Any]:
+    def openid_configuration(
+        self, authority: str, tenant: str, browser_base: str | None = None
+    ) -> dict[str, Any]:
+        """The tenant's OpenID configuration; ``browser_base`` (the plain-HTTP port) serves
+        the sign-in page, so a browser meets no certificate from the simulator's own CA."""
         base = f"{authority}/{tenant}"
         return {
             "token_endpoint": f"{base}/oauth2/v2.0/token",
@@ -297,12 +409,24 @@ class TokenService:
             "issuer": f"{authority}/{self.tenant_id}/v2.0",
             "request_uri_parameter_supported": False,
             "userinfo_endpoint": f"{authority}/oidc/userinfo",
-            "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
+            "authorization_endpoint": f"{browser_base or authority}/{tenant}/oauth2/v2.0/authorize",
             "device_authorization_endpoint": f"{base}/oauth2/v2.0/devicecode",
             "http_logout_supported": True,
             "frontchannel_logout_supported": True,
             "end_session_endpoint": f"{base}/oauth2/v2.0/logout",
-            "claims_supported": ["sub", "iss", "aud", "exp", "iat", "tid", "roles"],
+            "claims_supported": [
+                "sub",
+                "iss",
+                "aud",
+                "exp",
+                "iat",
+                "tid",
+                "oid",
+                "name",
+                "preferred_username",
+                "nonce",
+                "roles",
+            ],
             "tenant_region_scope": "EU",
             "cloud_instance_name": "microsoftonline.com",
             "cloud_graph_host_name": "graph.windows.net",
@@ -310,28 +434,28 @@ class TokenService:
         }
 
     def jwks(self) -> dict[str, Any]:
-        numbers = self.keys.signing_key.public_key().public_numbers()
-
         def encode(value: int) -> str:
             return b64url(value.to_bytes((value.bit_length() + 7) // 8, "big"))
 
-        return {
-            "keys": [
+        keys = []
+        for kid, key in self._signers:
+            numbers = key.public_key().public_numbers()
+            keys.append(
                 {
                     "kty": "RSA",
                     "use": "sig",
                     "alg": "RS256",
-                    "kid": self.kid,
-                    "x5t": self.kid,
+                    "kid": kid,
+                    "x5t": kid,
                     "n": encode(numbers.n),
                     "e": encode(numbers.e),
                     "issuer": f"https://login.microsoftonline.com/{self.tenant_id}/v2.0",
                 }
-            ]
-        }
+            )
+        return {"keys": keys}
 
     @staticmethod
-    def _oauth_error(status: int, error: str, code: int, text: str) -> tuple[int, dict[str, Any]]:
+    def oauth_error(status: int, error: str, code: int, text: str) -> tuple[int, dict[str, Any]]:
         trace = str(uuid.uuid4())
         return status, {
             "error": error,
@@ -394,17 +518,18 @@ class TokenService:
     ) -> tuple[int, dict[str, Any]]:
         """``POST /{tenant}/oauth2/v2.0/token`` (client credentials)."""
         if not self.known_tenant(tenant):
-            return self._oauth_error(400, "invalid_request", 90002, f"Tenant '{tenant}' not found.")
+            return self.oauth_error(400, "invalid_request", 90002, f"Tenant '{tenant}' not found.")
         if form.get("grant_type") != "client_credentials":
-            return self._oauth_error(
+            return self.oauth_error(
                 400,
                 "unsupported_grant_type",
                 70003,
                 "The app requested an unsupported grant type "
-                f"'{form.get('grant_type')}'. The simulator supports client_credentials.",
+                f"'{form.get('grant_type')}'. The simulator supports client_credentials "
+                "and authorization_code.",
             )
         if form.get("client_id") != self.client_id:
-            return self._oauth_error(
+            return self.oauth_error(
                 400,
                 "unauthorized_client",
                 700016,
@@ -415,17 +540,17 @@ class TokenService:
             if form.get("client_assertion_type") != (
                 "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
             ):
-                return self._oauth_error(
+                return self.oauth_error(
                     400, "invalid_request", 50027, "Invalid client_assertion_type."
                 )
             problem = self._check_assertion(form["client_assertion"], token_endpoint)
             if problem:
-                return self._oauth_error(401, "invalid_client", 700027, problem)
+                return self.oauth_error(401, "invalid_client", 700027, problem)
         elif "client_secret" in form:
             if not self.client_secret or not secrets.compare_digest(
                 form["client_secret"], self.client_secret
             ):
-                return self._oauth_error(
+                return self.oauth_error(
                     401,
                     "invalid_client",
                     7000215,
@@ -433,7 +558,7 @@ class TokenService:
                     "request is the client secret value, not the client secret ID.",
                 )
         else:
-            return self._oauth_error(
+            return self.oauth_error(
                 401,
                 "invalid_client",
                 7000218,
@@ -443,7 +568,7 @@ class TokenService:
         scope = form.get("scope", "")
         resources = [s for s in scope.split() if s not in ("openid", "profile", "offline_access")]
         if len(resources) != 1 or not resources[0].endswith("/.default"):
-            return self._oauth_error(
+            return self.oauth_error(
                 400,
                 "invalid_scope",
                 1002012,
