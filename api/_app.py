@@ -17,13 +17,15 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from breakglass._time import utcnow
 from breakglass.config import Settings
 from breakglass.store import Store
 
-from .problems import install as install_problems
 from .deps import SettingsDep, StoreDep
+from .problems import install as install_problems
 
 __all__ = ["create_app"]
 
@@ -32,6 +34,38 @@ _PAGE_CSP = (
     "form-action 'self'; base-uri 'none'; object-src 'none'"
 )
 _API_CSP = "default-src 'none'; frame-ancestors 'none'"
+
+
+_API_LIKE = ("/api/", "/metrics", "/healthz", "/readyz")
+
+
+class _SecurityHeaders:
+    """The security headers of every response (CSP strict for the API, 'self' for pages).
+
+    A plain ASGI middleware: ``@app.middleware("http")`` (``BaseHTTPMiddleware``) runs each
+    request through an extra task and memory stream, a cost every API call paid.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        csp = _API_CSP if str(scope["path"]).startswith(_API_LIKE) else _PAGE_CSP
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["X-Content-Type-Options"] = "nosniff"
+                headers.setdefault("Cache-Control", "no-store")
+                headers["Referrer-Policy"] = "no-referrer"
+                headers["X-Frame-Options"] = "DENY"
+                headers["Content-Security-Policy"] = csp
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def create_app(
@@ -64,17 +98,7 @@ def create_app(
     app.state.service = service
     install_problems(app)
 
-    @app.middleware("http")
-    async def security_headers(request: Any, call_next: Any) -> Any:
-        response = await call_next(request)
-        path = request.url.path
-        api_like = path.startswith(("/api/", "/metrics", "/healthz", "/readyz"))
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers.setdefault("Cache-Control", "no-store")
-        response.headers["Referrer-Policy"] = "no-referrer"
-        response.headers["X-Frame-Options"] = "DENY"
-        response.headers["Content-Security-Policy"] = _API_CSP if api_like else _PAGE_CSP
-        return response
+    app.add_middleware(_SecurityHeaders)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

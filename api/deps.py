@@ -6,11 +6,12 @@ one line and domain functions get the session from the request, never from a URL
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from breakglass.config import Settings
 from breakglass.store import Store
@@ -18,20 +19,31 @@ from breakglass.store import Store
 __all__ = ["SessionDep", "SettingsDep", "StoreDep", "get_session", "get_settings", "get_store"]
 
 
-def get_settings(request: Request) -> Settings:
+# Plain attribute reads are ``async``: FastAPI runs a ``def`` dependency in the thread
+# pool, and each hand-off to a worker thread costs more than the dependency itself.
+
+
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_store(request: Request) -> Store:
+async def get_store(request: Request) -> Store:
     store: Store = request.app.state.store
     return store
 
 
-def get_session(store: Annotated[Store, Depends(get_store)]) -> Iterator[Session]:
-    """One session per request; it commits nothing unless the route does."""
-    with store.session() as session:
+async def get_session(store: Annotated[Store, Depends(get_store)]) -> AsyncIterator[Session]:
+    """One session per request; it commits nothing unless the route does.
+
+    Making the session touches no database (it connects on first use, in the route's
+    worker thread); closing it returns the connection, so that runs in the thread pool.
+    """
+    session = store.session()
+    try:
         yield session
+    finally:
+        await run_in_threadpool(session.close)
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

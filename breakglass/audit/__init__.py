@@ -47,6 +47,13 @@ if TYPE_CHECKING:
         public_key_path,
     )
     from breakglass.audit._merkle import leaf_hash, merkle_root, merkle_roots, node_hash
+    from breakglass.audit._read import (
+        AuditEntry,
+        StoredCheckpoint,
+        entries,
+        latest_checkpoint,
+        verify_configured,
+    )
     from breakglass.audit._verify import (
         AuditProblem,
         AuditReport,
@@ -57,6 +64,7 @@ if TYPE_CHECKING:
 __all__ = [
     "GENESIS",
     "ORIGIN_PREFIX",
+    "AuditEntry",
     "AuditProblem",
     "AuditReport",
     "AuditVerificationError",
@@ -64,10 +72,13 @@ __all__ = [
     "CheckpointFormatError",
     "CheckpointKey",
     "CheckpointResult",
+    "StoredCheckpoint",
     "append",
     "chain_hash",
+    "entries",
     "exported_checkpoints",
     "init_checkpoint_key",
+    "latest_checkpoint",
     "leaf_hash",
     "load_checkpoint_signing_key",
     "load_public_key",
@@ -80,6 +91,7 @@ __all__ = [
     "public_key_path",
     "sign_checkpoint",
     "signature_problem",
+    "verify_configured",
     "verify_log",
     "write_checkpoint",
 ]
@@ -107,6 +119,11 @@ _LAZY = {
     "merkle_root": "breakglass.audit._merkle",
     "merkle_roots": "breakglass.audit._merkle",
     "node_hash": "breakglass.audit._merkle",
+    "AuditEntry": "breakglass.audit._read",
+    "StoredCheckpoint": "breakglass.audit._read",
+    "entries": "breakglass.audit._read",
+    "latest_checkpoint": "breakglass.audit._read",
+    "verify_configured": "breakglass.audit._read",
     "AuditProblem": "breakglass.audit._verify",
     "AuditReport": "breakglass.audit._verify",
     "CheckpointResult": "breakglass.audit._verify",

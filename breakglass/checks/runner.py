@@ -24,6 +24,8 @@ class CheckRun:
     started_at: datetime
     finished_at: datetime
     findings: tuple[Finding, ...]
+    #: The stored run's id, once ``breakglass.jobs.run_check`` has saved it.
+    run_id: int | None = None
 
     @property
     def summary(self) -> dict[str, int]:

@@ -80,19 +80,13 @@ def verify_command(
             f"{settings.resolve(settings.audit.checkpoint_dir)}",
             err=True,
         )
-    key_file = public_key or audit.public_key_path(
-        settings.resolve(settings.audit.checkpoint_key_path)
-    )
-    key = None
-    if key_file.exists() or files:
+    with _store(settings) as store, store.session() as session:
         try:
-            key = audit.load_public_key(key_file)
+            report = audit.verify_configured(
+                session, settings, checkpoints=files, public_key_file=public_key
+            )
         except SigningError as exc:
             fail(f"{exc} (pass --public-key)", ExitCode.USAGE)
-    with _store(settings) as store, store.session() as session:
-        report = audit.verify_log(
-            session, checkpoints=files, public_key=key, origin=audit.origin_for(settings.tenant.id)
-        )
     if output_format == "json":
         typer.echo(json.dumps(report.to_json_dict(), indent=2))
     elif report.ok:

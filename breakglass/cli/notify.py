@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import threading
-import uuid
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -79,26 +78,19 @@ def test(
         _exit(ExitCode.USAGE, f"error: no channel named {channel!r}; configured: {names}")
     if not names:
         _exit(ExitCode.USAGE, "error: no notification channels are configured")
-    from breakglass.notify import dispatch_once, publish
+    from breakglass.notify import dispatch_once, publish_test
 
     now = datetime.now(UTC)
     try:
         with _store(settings) as store:
             with store.transaction() as session:
-                outbox_id = publish(
+                outbox_id = publish_test(
                     session,
                     settings,
-                    event_type="test",
-                    severity="info",
-                    subject=f"breakglass test notification ({now:%Y-%m-%d %H:%M} UTC)",
-                    payload={
-                        "requested_by": "breakglass notify test",
-                        "requested_at": now.isoformat(),
-                    },
-                    dedupe_key=f"test:{uuid.uuid4()}",
-                    channels=[channel] if channel else names,
+                    requested_by="breakglass notify test",
+                    channels=[channel] if channel else None,
                     now=now,
-                ).id
+                )
             # Only this message: other queued notifications stay with the dispatcher.
             result = dispatch_once(
                 settings, session_factory=store.session_factory, outbox_ids=[outbox_id]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -88,7 +89,7 @@ def run_check(
     now: datetime | None = None,
     credential: Any | None = None,
 ) -> CheckRun:
-    """Take a snapshot, evaluate the catalog and store the run.
+    """Take a snapshot, evaluate the catalog and store the run (its id in ``run_id``).
 
     ``store=None`` (``check --no-store``) reads and writes nothing: the checks that need
     history answer ``skipped``. ``credential``: one that passed ``graph.preflight`` (or its
@@ -118,4 +119,5 @@ def run_check(
         with store.transaction() as session:
             run_id = save_run(session=session, run=run, facts=run_facts(ctx).to_json())
         log.info("check.stored", run_id=run_id, **run.summary)
+        run = replace(run, run_id=run_id)
     return run

@@ -8,6 +8,7 @@ cannot turn a real use into a drill (and so cannot waive the credential rotation
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -17,7 +18,14 @@ from breakglass.config import Settings
 from breakglass.reviews._errors import TransitionRefusedError
 from breakglass.store.tables import DrillWindowRow, ReviewRow
 
-__all__ = ["drill_window_for", "drills", "resolve_account", "rotation_waivers", "schedule_drill"]
+__all__ = [
+    "drill_window_for",
+    "drill_windows",
+    "drills",
+    "resolve_account",
+    "rotation_waivers",
+    "schedule_drill",
+]
 
 
 def resolve_account(settings: Settings, account: str) -> str | None:
@@ -39,6 +47,7 @@ def schedule_drill(
     starts: datetime,
     ends: datetime,
     actor: str,
+    actor_id: str | None = None,
     reason: str,
     now: datetime | None = None,
 ) -> int:
@@ -68,6 +77,7 @@ def schedule_drill(
         actor=actor.strip(),
         action="drill.scheduled",
         data={
+            **({"actor_id": actor_id} if actor_id else {}),
             "drill_window_id": row.id,
             "account_id": account_id,
             "starts_at": row.starts_at.isoformat(),
@@ -77,6 +87,38 @@ def schedule_drill(
         at=moment,
     )
     return row.id
+
+
+def drill_windows(
+    session: Session,
+    settings: Settings,
+    *,
+    window_id: int | None = None,
+    before_id: int | None = None,
+    limit: int = 50,
+) -> list[dict[str, Any]]:
+    """Registered drill windows (or the one ``window_id``), newest first; ``before_id``
+    continues a page."""
+    query = select(DrillWindowRow).where(DrillWindowRow.tenant_id == settings.tenant.id)
+    if window_id is not None:
+        query = query.where(DrillWindowRow.id == window_id)
+    if before_id is not None:
+        query = query.where(DrillWindowRow.id < before_id)
+    upns = {a.object_id: a.upn for a in settings.accounts}
+    return [
+        {
+            "id": row.id,
+            "account": None
+            if row.account_id is None
+            else {"id": row.account_id, "upn": upns.get(row.account_id)},
+            "starts_at": row.starts_at.isoformat(),
+            "ends_at": row.ends_at.isoformat(),
+            "created_by": row.created_by,
+            "created_at": row.created_at.isoformat(),
+            "reason": row.reason,
+        }
+        for row in session.scalars(query.order_by(DrillWindowRow.id.desc()).limit(limit))
+    ]
 
 
 def drill_window_for(

@@ -13,6 +13,7 @@ like a secret; raw sign-in and audit JSON is never printed, only chosen fields.
 from __future__ import annotations
 
 import io
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -25,16 +26,21 @@ from sqlalchemy.orm import Session
 from breakglass._canonical import canonical_json, sha256_hex
 from breakglass._time import parse_iso_utc
 from breakglass.config import Settings
+from breakglass.errors import SigningError
 from breakglass.reviews._errors import TransitionRefusedError
 from breakglass.reviews._people import same_person
 from breakglass.reviews._store import load_review
 from breakglass.reviews._views import review_detail
 from breakglass.signing import (
     REVIEW_REPORT,
+    ManifestError,
     PageStyles,
     Passphrase,
     Signer,
     VerificationResult,
+    cert_fingerprint,
+    load_certificate,
+    load_manifest,
     load_signer,
     looks_like_secret,
     manifest_path_for,
@@ -44,10 +50,12 @@ from breakglass.signing import (
 )
 
 __all__ = [
+    "REPORT_OUTPUT_DIR",
     "ReportResult",
     "export_review_report",
     "render_report",
     "report_content",
+    "report_file",
     "verify_review_report",
 ]
 
@@ -499,6 +507,50 @@ def export_review_report(
     )
     write_signed_document(result.path, signed, manifest)
     return result
+
+
+#: Where the service keeps the reports it signs (relative to the configuration file).
+REPORT_OUTPUT_DIR = Path("reports-built")
+_MAKING = threading.Lock()
+
+
+def _kept_report(settings: Settings, out: Path, closed_at: str) -> bool:
+    """``out`` and its manifest are this closed review's report, signed by the configured
+    certificate (not left over from another database or an older key)."""
+    try:
+        manifest = load_manifest(manifest_path_for(out), REVIEW_REPORT)
+        cert = load_certificate(settings.resolve(settings.signing.certificate_path))
+    except (ManifestError, SigningError):
+        return False
+    return (
+        out.is_file()
+        and manifest["closed_at"] == closed_at
+        and manifest["tenant_id"] == settings.tenant.id
+        and manifest["signer_fingerprint"] == cert_fingerprint(cert)
+    )
+
+
+def report_file(
+    settings: Settings, review_id: int, *, session: Session, passphrase: Passphrase
+) -> Path:
+    """The signed report of a closed review, with its manifest beside it
+    (``manifest_path_for``), in ``REPORT_OUTPUT_DIR``: signed on the first request and
+    kept, since a closed review never changes. The service serves it from here.
+
+    Raises as ``export_review_report`` does (not closed, unknown, key problems).
+    """
+    review = load_review(session, settings, review_id)
+    if review.state != "closed" or review.closed_at is None:
+        raise TransitionRefusedError(
+            f"review {review_id} is {review.state}; a report exists once it is closed"
+        )
+    out = settings.resolve(REPORT_OUTPUT_DIR) / f"review-{review_id}.pdf"
+    # One maker at a time in this process: two at once could pair one's PDF with the
+    # other's manifest.
+    with _MAKING:
+        if not _kept_report(settings, out, review.closed_at.isoformat()):
+            export_review_report(settings, review_id, out, session=session, passphrase=passphrase)
+    return out
 
 
 def verify_review_report(

@@ -40,6 +40,7 @@ __all__ = [
     "SignatureEncoding",
     "Signer",
     "cert_fingerprint",
+    "environment_passphrase",
     "init_keys",
     "load_certificate",
     "load_signer",
@@ -54,6 +55,21 @@ CERT_VALIDITY = timedelta(days=3 * 365)
 SigningKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 Passphrase = str | Callable[[], str] | None
 SignatureEncoding = Literal["raw", "der"]
+
+
+def environment_passphrase() -> str:
+    """The passphrase of a process that signs unattended (``serve``): ``$BREAKGLASS_SIGNING_
+    PASSPHRASE``, else ``SigningError`` saying so. Pass the function itself as ``passphrase``:
+    it is read only when the key turns out to be encrypted."""
+    import os
+
+    value = os.environ.get(PASSPHRASE_ENV)
+    if not value:
+        raise SigningError(
+            f"the signing key is encrypted and the service has no passphrase: set "
+            f"{PASSPHRASE_ENV} in its environment"
+        )
+    return value
 
 
 def cert_fingerprint(cert: x509.Certificate) -> str:

@@ -9,7 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from breakglass.errors import StoreError
@@ -17,6 +18,15 @@ from breakglass.errors import StoreError
 __all__ = ["current_revision", "head_revision", "make_engine", "redact_url", "upgrade"]
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+#: Connections kept open between uses. The API serves each request from the thread pool
+#: with a session of its own (and the token lookup with another), so a burst of concurrent
+#: requests needs about as many connections as there are requests in flight; with the
+#: default five the rest were opened and closed again per request (a PostgreSQL backend
+#: started, or a SQLite file opened and its schema read, every time). 20 kept + 10 burst per
+#: process: two replicas stay well inside PostgreSQL's default max_connections of 100.
+_POOL: dict[str, Any] = {"pool_size": 20, "max_overflow": 10}
 
 
 def make_engine(url: str) -> Engine:
@@ -28,10 +38,13 @@ def make_engine(url: str) -> Engine:
             path = url.removeprefix("sqlite:///")
             if path and ":memory:" not in path:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(url, connect_args={"timeout": 30})
+            database = make_url(url).database
+            # In memory: one connection per thread (SingletonThreadPool), nothing to size.
+            pool = {} if not database or ":memory:" in database else _POOL
+            engine = create_engine(url, connect_args={"timeout": 30}, **pool)
             event.listen(engine, "connect", _sqlite_pragmas)
             return engine
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, **_POOL)
     except (SQLAlchemyError, ArgumentError, ImportError, ValueError, OSError) as exc:
         raise StoreError(f"cannot use database URL {redact_url(url)}: {exc}") from None
 
@@ -84,9 +97,13 @@ def head_revision() -> str:
 
 
 def current_revision(conn: Connection) -> tuple[str | None, bool]:
-    """The database's revision and whether it holds any table at all."""
-    from alembic.runtime.migration import MigrationContext
+    """The database's revision and whether it holds any table at all.
 
-    return MigrationContext.configure(conn).get_current_revision(), bool(
-        inspect(conn).get_table_names()
-    )
+    Read with one query rather than through Alembic's ``MigrationContext``, which logs two
+    INFO lines per call: ``/readyz`` asks this on every probe.
+    """
+    inspector = inspect(conn)
+    if not inspector.has_table("alembic_version"):
+        return None, bool(inspector.get_table_names())
+    revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    return (str(revision) if revision is not None else None), True

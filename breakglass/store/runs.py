@@ -1,17 +1,17 @@
-"""Check runs and findings: save a run, read the previous one (drift, BG-024)."""
+"""Check runs and findings: save a run, read the previous one (drift, BG-024), list them."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 if TYPE_CHECKING:
     from breakglass.checks import CheckRun
 from breakglass.store.tables import CheckRunRow, FindingRow
 
-__all__ = ["latest_run", "save_run"]
+__all__ = ["finding_counts", "get_run", "latest_run", "list_runs", "save_run"]
 
 
 def save_run(*, session: Session, run: CheckRun, facts: dict[str, Any]) -> int:
@@ -50,3 +50,33 @@ def latest_run(
     if complete_only:
         query = query.where(CheckRunRow.complete.is_(True))
     return session.scalars(query.order_by(CheckRunRow.id.desc()).limit(1)).first()
+
+
+def list_runs(
+    *, session: Session, tenant_id: str, before_id: int | None = None, limit: int = 50
+) -> list[CheckRunRow]:
+    """Runs newest first; ``before_id`` continues after a page (keyset, stable)."""
+    query = select(CheckRunRow).where(CheckRunRow.tenant_id == tenant_id)
+    if before_id is not None:
+        query = query.where(CheckRunRow.id < before_id)
+    return list(session.scalars(query.order_by(CheckRunRow.id.desc()).limit(limit)))
+
+
+def get_run(*, session: Session, tenant_id: str, run_id: int) -> CheckRunRow | None:
+    """One run of the tenant (its ``findings`` load on access), or None."""
+    return session.scalars(
+        select(CheckRunRow).where(CheckRunRow.tenant_id == tenant_id, CheckRunRow.id == run_id)
+    ).first()
+
+
+def finding_counts(*, session: Session, tenant_id: str) -> dict[tuple[str, str], int]:
+    """(severity, status) → number of findings in the tenant's latest run (empty before one)."""
+    run = latest_run(session=session, tenant_id=tenant_id)
+    if run is None:
+        return {}
+    rows = session.execute(
+        select(FindingRow.severity, FindingRow.status, func.count())
+        .where(FindingRow.run_id == run.id)
+        .group_by(FindingRow.severity, FindingRow.status)
+    )
+    return {(severity, status): int(count) for severity, status, count in rows}

@@ -60,7 +60,11 @@ class CheckRunRow(Base):
 
 class FindingRow(Base):
     __tablename__ = "findings"
-    __table_args__ = (Index("ix_findings_tenant_check", "tenant_id", "check_id"),)
+    __table_args__ = (
+        Index("ix_findings_tenant_check", "tenant_id", "check_id"),
+        # A run's findings in the API's order (failing, most severe first): the sort columns.
+        Index("ix_findings_run_order", "run_id", "status", "severity", "check_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("check_runs.id", ondelete="CASCADE"), index=True)
@@ -85,7 +89,11 @@ class SignInRow(Base):
     """One sign-in of an emergency account, stored once (unique Graph id per tenant)."""
 
     __tablename__ = "signins"
-    __table_args__ = (UniqueConstraint("tenant_id", "signin_id", name="uq_signins_tenant_signin"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "signin_id", name="uq_signins_tenant_signin"),
+        # A review's sign-ins (the queue reads them a page of reviews at a time).
+        Index("ix_signins_tenant_review", "tenant_id", "review_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     tenant_id: Mapped[str] = mapped_column(String(36), index=True)
