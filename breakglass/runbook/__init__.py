@@ -26,28 +26,47 @@ if TYPE_CHECKING:
         build_inputs,
         inventory_fingerprint,
     )
+    from breakglass.runbook._publish import (
+        RUNBOOK_OUTPUT_DIR,
+        PublishedRunbook,
+        publish_runbook,
+        recorded_manifest,
+        release_file,
+    )
     from breakglass.runbook._qr import QrCheck, qr_payload, verify_qr
     from breakglass.runbook._release import RunbookRelease, release_problems
-    from breakglass.runbook._releases_store import latest_release, record_release
+    from breakglass.runbook._releases_store import (
+        ReleaseRecord,
+        latest_release,
+        list_releases,
+        record_release,
+    )
     from breakglass.runbook._snapshot_file import load_snapshot_file
     from breakglass.runbook._sources import Procedure, load_procedure
     from breakglass.runbook._verify import verify_runbook
 
 __all__ = [
     "NOT_VERIFIED",
+    "RUNBOOK_OUTPUT_DIR",
     "AccountFacts",
     "Procedure",
+    "PublishedRunbook",
     "QrCheck",
+    "ReleaseRecord",
     "RunbookInputs",
     "RunbookRelease",
     "build_inputs",
     "build_runbook",
     "inventory_fingerprint",
     "latest_release",
+    "list_releases",
     "load_procedure",
     "load_snapshot_file",
+    "publish_runbook",
     "qr_payload",
     "record_release",
+    "recorded_manifest",
+    "release_file",
     "release_problems",
     "verify_qr",
     "verify_runbook",
@@ -56,16 +75,23 @@ __all__ = [
 # Submodules load on first use (PEP 562): `breakglass runbook verify` must not pay for
 # pydantic, reportlab or the build path, and nothing here may import msgraph.
 _LAZY = {
+    "RUNBOOK_OUTPUT_DIR": "_publish",
+    "PublishedRunbook": "_publish",
+    "publish_runbook": "_publish",
+    "recorded_manifest": "_publish",
+    "release_file": "_publish",
     "AccountFacts": "_inputs",
     "NOT_VERIFIED": "_inputs",
     "Procedure": "_sources",
     "QrCheck": "_qr",
+    "ReleaseRecord": "_releases_store",
     "RunbookInputs": "_inputs",
     "RunbookRelease": "_release",
     "build_inputs": "_inputs",
     "build_runbook": "_build",
     "inventory_fingerprint": "_inputs",
     "latest_release": "_releases_store",
+    "list_releases": "_releases_store",
     "load_procedure": "_sources",
     "load_snapshot_file": "_snapshot_file",
     "qr_payload": "_qr",

@@ -7,6 +7,7 @@ session; the entry point (``runbook build``, the check job) owns the store.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,7 +17,16 @@ from sqlalchemy.orm import Session
 from breakglass.runbook._release import RunbookRelease
 from breakglass.store.tables import RunbookReleaseRow
 
-__all__ = ["latest_release", "record_release"]
+__all__ = ["ReleaseRecord", "latest_release", "list_releases", "record_release"]
+
+
+@dataclass(frozen=True)
+class ReleaseRecord:
+    """A recorded release: its record id, when it was recorded, and the release."""
+
+    id: int
+    recorded_at: datetime
+    release: RunbookRelease
 
 
 def record_release(
@@ -59,8 +69,29 @@ def latest_release(*, session: Session, tenant_id: str) -> RunbookRelease | None
         .order_by(RunbookReleaseRow.id.desc())
         .limit(1)
     ).first()
-    if row is None:
-        return None
+    return None if row is None else _release(row)
+
+
+def list_releases(
+    *,
+    session: Session,
+    tenant_id: str,
+    release_id: int | None = None,
+    before_id: int | None = None,
+    limit: int = 50,
+) -> list[ReleaseRecord]:
+    """Recorded releases (or the one ``release_id``), newest first; ``before_id`` continues
+    a page."""
+    query = select(RunbookReleaseRow).where(RunbookReleaseRow.tenant_id == tenant_id)
+    if release_id is not None:
+        query = query.where(RunbookReleaseRow.id == release_id)
+    if before_id is not None:
+        query = query.where(RunbookReleaseRow.id < before_id)
+    rows = session.scalars(query.order_by(RunbookReleaseRow.id.desc()).limit(limit))
+    return [ReleaseRecord(row.id, row.recorded_at, _release(row)) for row in rows]
+
+
+def _release(row: RunbookReleaseRow) -> RunbookRelease:
     return RunbookRelease(
         doc_id=row.doc_id,
         version=row.version,
