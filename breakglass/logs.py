@@ -73,7 +73,9 @@ def configure_logging(level: str = "warning", *, json: bool = False) -> None:
     renderer: Any = (
         structlog.processors.JSONRenderer()
         if json
-        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        else structlog.dev.ConsoleRenderer(
+            colors=sys.stderr.isatty(), exception_formatter=structlog.dev.plain_traceback
+        )
     )
     structlog.configure(
         processors=[
@@ -81,6 +83,9 @@ def configure_logging(level: str = "warning", *, json: bool = False) -> None:
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
+            # Tracebacks become plain text here, before redaction sees them: never with the
+            # local variables (a rich traceback prints every local, client secrets included).
+            structlog.processors.format_exc_info,
             redact_secrets,
             renderer,
         ],

@@ -347,3 +347,25 @@ def test_signing_key_commands_log_no_passphrase(
     assert PASSPHRASE not in str(caught.value)
     assert len(events) == 1
     captured.assert_clean(PASSPHRASE)
+
+
+@pytest.mark.parametrize("json_lines", [False, True])
+def test_a_logged_traceback_never_shows_local_variables(
+    json_lines: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A crash logged with its traceback (``watch.cycle.crashed``, the API's unhandled error)
+    prints the code path, never the values of local variables such as a client secret."""
+    secret = "hunter2-" + "x" * 24  # built at run time: the source line shows no value
+
+    def read_tenant(client_secret: str) -> None:
+        raise RuntimeError("the tenant read failed")
+
+    configure_logging("info", json=json_lines)
+    try:
+        read_tenant(secret)
+    except RuntimeError:
+        structlog.get_logger("test").exception("watch.cycle.crashed")
+    err = capsys.readouterr().err
+    assert "watch.cycle.crashed" in err and "the tenant read failed" in err
+    assert "read_tenant" in err  # the traceback is there
+    assert secret not in err

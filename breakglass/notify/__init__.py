@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from breakglass._lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from breakglass.notify._channels import ChannelState, channel_states
     from breakglass.notify._dispatcher import (
         BACKOFF_BASE,
         BACKOFF_CAP,
@@ -52,6 +53,14 @@ if TYPE_CHECKING:
         review_payload,
         signin_payload,
         signin_summary,
+    )
+    from breakglass.notify._ledger import (
+        DeliveryState,
+        OutboxEntry,
+        backlog,
+        notifications,
+        publish_test,
+        requeue_dead,
     )
     from breakglass.notify._message import (
         DELIVERY_HEADER,
@@ -81,8 +90,10 @@ __all__ = [
     "SIGNATURE_HEADER",
     "TIMESTAMP_HEADER",
     "Change",
+    "ChannelState",
     "DeliveryError",
     "DeliveryOutcome",
+    "DeliveryState",
     "DispatchResult",
     "EventContract",
     "EventView",
@@ -90,13 +101,16 @@ __all__ = [
     "MonitorBlindPayload",
     "MonitorRecoveredPayload",
     "Notification",
+    "OutboxEntry",
     "RenderError",
     "ReviewPayload",
     "SessionFactory",
     "SignInPayload",
     "SignInSummary",
+    "backlog",
     "backoff_delay",
     "channel_secrets",
+    "channel_states",
     "channels_for",
     "contract_problems",
     "default_lease",
@@ -104,7 +118,10 @@ __all__ = [
     "event_view",
     "monitor_blind_payload",
     "monitor_recovered_payload",
+    "notifications",
     "publish",
+    "publish_test",
+    "requeue_dead",
     "review_payload",
     "run_dispatcher",
     "scrub",
@@ -117,6 +134,8 @@ __all__ = [
 # Submodules load on first use (PEP 562): code that only publishes (the sign-in watcher,
 # reviews) must not pay for httpx, smtplib and Jinja2.
 _LAZY = {
+    "ChannelState": "breakglass.notify._channels",
+    "channel_states": "breakglass.notify._channels",
     "BACKOFF_BASE": "breakglass.notify._dispatcher",
     "BACKOFF_CAP": "breakglass.notify._dispatcher",
     "DeliveryOutcome": "breakglass.notify._dispatcher",
@@ -142,6 +161,12 @@ _LAZY = {
     "signin_payload": "breakglass.notify._events",
     "signin_summary": "breakglass.notify._events",
     "RenderError": "breakglass.notify._render",
+    "DeliveryState": "breakglass.notify._ledger",
+    "OutboxEntry": "breakglass.notify._ledger",
+    "backlog": "breakglass.notify._ledger",
+    "notifications": "breakglass.notify._ledger",
+    "publish_test": "breakglass.notify._ledger",
+    "requeue_dead": "breakglass.notify._ledger",
     "EventView": "breakglass.notify._view",
     "event_view": "breakglass.notify._view",
     "DELIVERY_HEADER": "breakglass.notify._message",

@@ -35,7 +35,7 @@ from typing import Literal
 
 import structlog
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.engine import CursorResult
+from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -200,6 +200,11 @@ def run_dispatcher(
         stop.wait(interval_seconds)
 
 
+#: The undelivered backlog last warned about, per database and tenant (``_Pass.adopt``).
+_WARNED: dict[tuple[str, str], tuple[tuple[str, int], ...]] = {}
+_WARNED_LOCK = threading.Lock()
+
+
 class _Pass:
     """One dispatch pass: claim, send, record — one delivery at a time."""
 
@@ -251,9 +256,18 @@ class _Pass:
             created, waiting = adopt_undelivered(
                 session, self.settings.notifications, tenant_id=self.tenant_id, now=self.now()
             )
+            bind = session.get_bind()
+            engine = bind if isinstance(bind, Engine) else bind.engine
+            database = engine.url.render_as_string(hide_password=True)
         if created:
             self.log.info("notify.adopted", deliveries=created)
-        if waiting:
+        # Once per process for the same backlog: the service dispatches every few seconds
+        # and would otherwise repeat the same warning each time (a cron run still warns).
+        backlog = tuple(sorted(waiting.items()))
+        with _WARNED_LOCK:
+            repeated = _WARNED.get((database, self.tenant_id)) == backlog
+            _WARNED[(database, self.tenant_id)] = backlog
+        if waiting and not repeated:
             self.log.warning(
                 "notify.undelivered",
                 events=sum(waiting.values()),

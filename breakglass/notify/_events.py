@@ -22,6 +22,7 @@ from typing import Any, NotRequired, TypedDict, get_origin, get_type_hints
 
 __all__ = [
     "EVENT_CONTRACTS",
+    "AuditCheckpointPayload",
     "Change",
     "EventContract",
     "EvidenceWindow",
@@ -177,6 +178,22 @@ class TestPayload(TypedDict):
     requested_at: str
 
 
+class AuditCheckpointPayload(TypedDict):
+    """``audit_checkpoint``: a signed checkpoint of the audit log, published off-database.
+
+    Only channels that name ``audit_checkpoint`` in their ``events`` take it (``*`` does
+    not): it is the auditors' copy, hourly. ``signed_note`` is the checkpoint verbatim; saved
+    to a file it is what ``breakglass audit verify --checkpoint`` checks the log against.
+    """
+
+    origin: str
+    size: int
+    root_sha256: str
+    at: str
+    file_name: str
+    signed_note: str
+
+
 @dataclass(frozen=True)
 class EventContract:
     """What one event type's payload holds."""
@@ -218,6 +235,7 @@ EVENT_CONTRACTS: dict[str, EventContract] = {
         EventContract("monitor_blind", MonitorBlindPayload, "Sign-in monitor blind"),
         EventContract("monitor_recovered", MonitorRecoveredPayload, "Sign-in monitor recovered"),
         EventContract("test", TestPayload, "Test notification"),
+        EventContract("audit_checkpoint", AuditCheckpointPayload, "Signed audit checkpoint"),
     )
 }
 

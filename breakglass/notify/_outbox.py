@@ -23,20 +23,36 @@ from sqlalchemy.orm import Session
 from breakglass.config import NotificationSettings, Settings
 from breakglass.store.tables import DeliveryRow, OutboxRow
 
-__all__ = ["ESCALATION_EVENT", "adopt_undelivered", "channels_for", "enqueue", "publish"]
+__all__ = [
+    "ESCALATION_EVENT",
+    "NAMED_ONLY_EVENTS",
+    "adopt_undelivered",
+    "channels_for",
+    "enqueue",
+    "publish",
+]
 
 #: The event type of an overdue-review escalation (routed to the escalation contacts too).
 ESCALATION_EVENT = "review_overdue"
+#: Event types a channel takes only when its ``events`` name them (``*`` is not enough):
+#: the hourly signed audit checkpoint is for the auditors' channel, not the on-call one.
+NAMED_ONLY_EVENTS = frozenset({"audit_checkpoint"})
 
 
 def channels_for(notifications: NotificationSettings, event_type: str) -> list[str]:
     """Names of the channels that ``event_type`` goes to, in configuration order.
 
-    A channel takes the event types in its ``events`` (``*``: all). An escalation
+    A channel takes the event types in its ``events`` (``*``: all but
+    ``NAMED_ONLY_EVENTS``, which a channel must name). An escalation
     (``review_overdue``) also goes to every ``escalation_channels`` entry — or, when that
     list is empty, to every channel — whatever their ``events`` say: it must be loud.
     """
-    chosen = {c.name for c in notifications.channels if "*" in c.events or event_type in c.events}
+    wildcard = event_type not in NAMED_ONLY_EVENTS
+    chosen = {
+        c.name
+        for c in notifications.channels
+        if (wildcard and "*" in c.events) or event_type in c.events
+    }
     if event_type == ESCALATION_EVENT:
         chosen |= set(notifications.escalation_channels) or {c.name for c in notifications.channels}
     return [c.name for c in notifications.channels if c.name in chosen]

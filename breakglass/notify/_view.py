@@ -484,12 +484,37 @@ def _test(p: Mapping[str, Any], zone: ZoneInfo) -> EventView:
     )
 
 
+def _audit_checkpoint(p: Mapping[str, Any], zone: ZoneInfo) -> EventView:
+    note = str(p.get("signed_note") or "")
+    return EventView(
+        "audit_checkpoint",
+        "info",
+        f"Audit checkpoint: {p.get('size')} entries signed",
+        "breakglass signed the current state of its audit log. This message is a copy kept "
+        "outside the service's database: if someone rewrites the database and its stored "
+        "checkpoints, this copy still exposes it.",
+        _facts(
+            [
+                ("Origin", p.get("origin")),
+                ("Entries", str(p.get("size"))),
+                ("Root (SHA-256)", p.get("root_sha256")),
+                ("Signed at", format_time(p.get("at"), zone) if p.get("at") else None),
+                ("Exported file", p.get("file_name")),
+            ]
+        ),
+        "Keep this message. To check the log against it, save the signed checkpoint "
+        "(in this message) to a file and run `breakglass audit verify --checkpoint FILE`.",
+        lists=[("Signed checkpoint (save verbatim)", note.splitlines())] if note else [],
+    )
+
+
 _REVIEW_EVENTS = ("review_opened", "review_transition", "review_reminder", "review_overdue")
 _BUILDERS: dict[str, Callable[[Mapping[str, Any], ZoneInfo], EventView]] = {
     "signin": _signin,
     "monitor_blind": _monitor_blind,
     "monitor_recovered": _monitor_recovered,
     "test": _test,
+    "audit_checkpoint": _audit_checkpoint,
 }
 
 
