@@ -31,8 +31,11 @@ class BuildPyWithData(build_py):
             shutil.copytree(src, dst)
 
 
+#: api/ and its sub-packages (auth, routes, schemas, web) as breakglass_api.*
+API_PACKAGES = ["breakglass_api", *(f"breakglass_api.{p}" for p in find_packages(where="api"))]
+
 setup(
-    packages=[*find_packages(include=["breakglass", "breakglass.*"]), "breakglass_api"],
+    packages=[*find_packages(include=["breakglass", "breakglass.*"]), *API_PACKAGES],
     package_dir={"breakglass_api": "api"},
     cmdclass={"build_py": BuildPyWithData},
 )

@@ -43,8 +43,8 @@ from pydantic_settings import (
 from breakglass.errors import ConfigError
 
 __all__ = [
-    "SENSITIVE_ROLES",
     "DEFAULT_ROLE_MAP",
+    "SENSITIVE_ROLES",
     "AcceptedRisk",
     "AccessRole",
     "Account",
@@ -463,9 +463,7 @@ class ServiceSettings(_Strict):
     #: Failed token authentications allowed per client address and minute (then 429).
     auth_failures_per_minute: int = Field(20, ge=1)
 
-    _no_placeholder = field_validator("session_secret", "metrics_token")(
-        lambda v: _real_secret(v)
-    )
+    _no_placeholder = field_validator("session_secret", "metrics_token")(lambda v: _real_secret(v))
 
     @field_validator("session_secret")
     @classmethod

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -45,27 +46,100 @@ def tenant_factory(tmp_path: Path, simulator_keys: Path) -> Iterator[Callable[..
         server.stop()
 
 
-def _pg_database(base_url: str) -> Iterator[str]:
-    """A fresh PostgreSQL database for one test, dropped afterwards."""
-    import uuid
+class _PgDatabases:
+    """Creates a PostgreSQL database per test and drops it afterwards.
 
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
+    Drops run on one background thread: ``DROP DATABASE`` waits on the server's disk for a
+    few hundred milliseconds, during which the next test can already run. Each drop first
+    ends the sessions a test left behind on that database (and only that one). A drop that
+    fails is raised when the session ends.
+    """
 
-    name = f"bg_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(base_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
+    def __init__(self, base_url: str) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        from sqlalchemy import create_engine
+
+        self.base_url = base_url
+        self.admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
+        self._dropper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pg-drop")
+        self._drops: list[Future[None]] = []
+
+    def create(self, template: str | None = None) -> tuple[str, str]:
+        """A new database (a copy of ``template`` if given): its name and URL."""
+        import uuid
+
+        from sqlalchemy import text
+        from sqlalchemy.engine import make_url
+
+        name = f"bg_test_{uuid.uuid4().hex[:12]}"
+        copy = f' TEMPLATE "{template}"' if template else ""
+        with self.admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
+        url = make_url(self.base_url).set(database=name).render_as_string(hide_password=False)
+        return name, url
+
+    def drop(self, name: str) -> None:
+        from sqlalchemy import text
+
+        with self.admin.connect() as conn:
             conn.execute(
                 text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
                 {"n": name},
             )
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+
+    def drop_later(self, name: str) -> None:
+        self._drops.append(self._dropper.submit(self.drop, name))
+
+    def close(self) -> None:
+        self._dropper.shutdown(wait=True)
+        self.admin.dispose()
+        failed = [f.exception() for f in self._drops if f.exception() is not None]
+        if failed:
+            raise RuntimeError(f"{len(failed)} test database(s) were not dropped: {failed[0]}")
+
+
+@pytest.fixture(scope="session")
+def _pg_databases() -> Iterator[_PgDatabases]:
+    assert PG_URL
+    databases = _PgDatabases(PG_URL)
+    try:
+        yield databases
+    finally:
+        databases.close()
+
+
+# Migrating takes a few hundred milliseconds per database; copying a migrated one takes a few.
+# Each test still gets a database of its own (so tests, and xdist workers, never share one):
+# a copy of a template this process migrated once with ``Store.upgrade`` (``db upgrade``).
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to head, closed (its WAL checkpointed into the file)."""
+    from breakglass.store import Store
+
+    path = tmp_path_factory.mktemp("db-template") / "store.db"
+    with Store.open(f"sqlite:///{path}", require_migrated=False) as store:
+        store.upgrade()
+    wal = path.with_name(path.name + "-wal")
+    assert not wal.exists() or wal.stat().st_size == 0, "the template's WAL was not checkpointed"
+    return path
+
+
+@pytest.fixture(scope="session")
+def _pg_template(_pg_databases: _PgDatabases) -> Iterator[str]:
+    """A PostgreSQL database migrated to head, the template of every test's database."""
+    from breakglass.store import Store
+
+    name, url = _pg_databases.create()
+    try:
+        with Store.open(url, require_migrated=False) as store:
+            store.upgrade()  # closing disposes the engine: no session is left on the template
+        yield name
+    finally:
+        _pg_databases.drop(name)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -74,26 +148,23 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
     CI sets BREAKGLASS_TEST_PG_URL, so the PostgreSQL half runs there and is never skipped.
     """
-    from breakglass.store import Store
-
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'store.db'}"
-        with Store.open(url, require_migrated=False) as store:
-            store.upgrade()
-        yield url
+        import shutil
+
+        path = tmp_path / "store.db"
+        shutil.copyfile(request.getfixturevalue("_sqlite_template"), path)
+        yield f"sqlite:///{path}"
         return
     if not PG_URL:
         if os.environ.get("CI") == "true":
             pytest.fail("BREAKGLASS_TEST_PG_URL is not set in CI; PostgreSQL tests must run")
         pytest.skip("PostgreSQL not available (set BREAKGLASS_TEST_PG_URL)")
-    gen = _pg_database(PG_URL)
-    url = next(gen)
-    with Store.open(url, require_migrated=False) as store:
-        store.upgrade()
+    databases: _PgDatabases = request.getfixturevalue("_pg_databases")
+    name, url = databases.create(template=request.getfixturevalue("_pg_template"))
     try:
         yield url
     finally:
-        next(gen, None)
+        databases.drop_later(name)
 
 
 @pytest.fixture

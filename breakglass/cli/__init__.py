@@ -1,8 +1,8 @@
 """The ``breakglass`` command (Typer, DESIGN §15): every command lives in this package.
 
 Feature packages know nothing of Typer; each module here turns one area's functions into
-commands (``check``, ``db``, ``simulate``, ``watch`` and ``reviews``, ``runbook`` and
-``keys``, ``notify``, ``audit``). Machine output goes to stdout, progress and logs to
+commands (``check``, ``db``, ``simulate``, ``watch``, ``serve`` and ``reviews``, ``runbook`` and
+``keys``, ``notify``, ``audit``, ``tokens``). Machine output goes to stdout, progress and logs to
 stderr. Heavy modules (msgraph, the store, reportlab) are imported inside the commands, so
 ``breakglass --help`` stays fast. Exit codes: ``breakglass.exitcodes.ExitCode``.
 
@@ -41,7 +41,9 @@ def _mount() -> None:
     from breakglass.cli.notify import notify_app
     from breakglass.cli.reviews import drill_app, reviews_app
     from breakglass.cli.runbook import keys_app, runbook_app
+    from breakglass.cli.serve import serve
     from breakglass.cli.simulate import demo, simulate
+    from breakglass.cli.tokens import tokens_app
     from breakglass.cli.watch import watch
 
     app.command()(check)
@@ -49,6 +51,7 @@ def _mount() -> None:
     app.command()(demo)
     app.command()(permissions)
     app.command()(watch)
+    app.command()(serve)
     app.add_typer(db_app, name="db")
     app.add_typer(reviews_app, name="reviews", help="After-action reviews of emergency use.")
     app.add_typer(drill_app, name="drill", help="Pre-register drill windows.")
@@ -56,6 +59,7 @@ def _mount() -> None:
     app.add_typer(keys_app, name="keys", help="Create the runbook signing key and certificate.")
     app.add_typer(notify_app, name="notify", help="Send test notifications; run the dispatcher.")
     app.add_typer(audit_app, name="audit", help="Verify the audit log; write signed checkpoints.")
+    app.add_typer(tokens_app, name="tokens", help="Service API tokens for automation.")
 
 
 def _version(value: bool) -> None:

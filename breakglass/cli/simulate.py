@@ -34,8 +34,23 @@ def demo(
     workdir: Annotated[
         Path, typer.Option(help="Where the demo keeps its config and database.")
     ] = Path("breakglass-demo"),
+    port: Annotated[
+        int, typer.Option("--port", min=0, max=65535, help="Console and API port (0: any free).")
+    ] = 8080,
+    stop_after: Annotated[
+        float | None,
+        typer.Option("--stop-after", min=1, help="Stop after this many seconds (tests)."),
+    ] = None,
 ) -> None:
-    """Run the whole product against the built-in simulated tenant."""
+    """Serve the whole product against the built-in simulated tenant until Ctrl-C: the
+    console (sign in as demo users of every role), the API, the scheduled jobs, and a live
+    emergency sign-in whose review appears on the dashboard."""
     from breakglass.demo import run_demo
+    from breakglass.errors import ServiceError, StoreError
 
-    raise typer.Exit(int(run_demo(workdir)))
+    try:
+        code = run_demo(workdir, port=port, stop_after=stop_after)
+    except (StoreError, ServiceError) as exc:
+        hint = " (another demo or service? pass --port 0 for any free port)"
+        fail(f"{exc}{hint if 'listen' in str(exc) else ''}", ExitCode.USAGE)
+    raise typer.Exit(int(code))

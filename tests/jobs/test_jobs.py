@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
+from structlog.testing import capture_logs
 
 from breakglass import jobs
 from breakglass.checks import Status
@@ -77,9 +78,16 @@ def test_run_forever_survives_a_crashing_cycle(sim_factory: Callable[..., Sim]) 
         session.execute(text("ALTER TABLE reviews RENAME TO reviews_gone"))
     sim.sign_ins([sign_in(BG1, "-5m")])
     slept: list[float] = []
-    crashed = jobs.run_forever(sim.store, sim.settings, sleep=slept.append, cycles=2)
+    # Captured, not rendered: the console renderer's traceback (with locals) takes seconds.
+    with capture_logs() as logs:
+        crashed = jobs.run_forever(sim.store, sim.settings, sleep=slept.append, cycles=2)
     assert crashed == 2
     assert len(slept) == 1
+    logged = [e for e in logs if e["event"] == "watch.cycle.crashed"]
+    assert [(e["crashed"], e["log_level"], e["exc_info"]) for e in logged] == [
+        (1, "error", True),
+        (2, "error", True),
+    ]
 
 
 def test_run_dispatcher_delivers_until_stopped(store, db_url: str, receiver: Receiver) -> None:
