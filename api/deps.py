@@ -16,7 +16,15 @@ from starlette.concurrency import run_in_threadpool
 from breakglass.config import Settings
 from breakglass.store import Store
 
-__all__ = ["SessionDep", "SettingsDep", "StoreDep", "get_session", "get_settings", "get_store"]
+__all__ = [
+    "SessionDep",
+    "SettingsDep",
+    "StoreDep",
+    "get_session",
+    "get_settings",
+    "get_store",
+    "wake_dispatch",
+]
 
 
 # Plain attribute reads are ``async``: FastAPI runs a ``def`` dependency in the thread
@@ -49,3 +57,11 @@ async def get_session(store: Annotated[Store, Depends(get_store)]) -> AsyncItera
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[Store, Depends(get_store)]
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def wake_dispatch(request: Request) -> None:
+    """Deliver what a route or page just queued now, not at the next dispatch tick (on the
+    leader; a follower's scheduler runs nothing and the leader's next tick delivers it)."""
+    service = getattr(request.app.state, "service", None)
+    if service is not None:
+        service.wake("dispatch")

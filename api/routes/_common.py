@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Path, Request
+from fastapi import Path
 
 from breakglass.access import Principal
 from breakglass.config import AccessRole
 
 from ..auth import require
 
-__all__ = ["MAX_ID", "Admin", "Approver", "Id", "Operator", "Viewer", "wake_dispatch"]
+__all__ = ["MAX_ID", "Admin", "Approver", "Id", "Operator", "Viewer"]
 
 #: Stored ids are signed 64-bit integers (SQLite INTEGER, PostgreSQL BIGINT).
 MAX_ID = 2**63 - 1
@@ -27,10 +27,3 @@ Operator = Annotated[Principal, require(AccessRole.OPERATOR)]
 Approver = Annotated[Principal, require(AccessRole.APPROVER)]
 #: Builds runbooks, manages API tokens, tests notifications and re-queues dead deliveries.
 Admin = Annotated[Principal, require(AccessRole.ADMIN)]
-
-
-def wake_dispatch(request: Request) -> None:
-    """Deliver what the route just queued now, not at the next dispatch tick."""
-    service = getattr(request.app.state, "service", None)
-    if service is not None:
-        service.wake("dispatch")

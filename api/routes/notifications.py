@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from breakglass import notify
 from breakglass._time import utcnow
 
-from ..deps import SessionDep, SettingsDep, StoreDep
+from ..deps import SessionDep, SettingsDep, StoreDep, wake_dispatch
 from ..pagination import PageDep
 from ..problems import Problem, problem_responses
 from ..schemas import Page
@@ -23,7 +23,7 @@ from ..schemas.notifications import (
     TestIn,
     TestOut,
 )
-from ._common import Admin, Id, Viewer, wake_dispatch
+from ._common import Admin, Id, Viewer
 
 __all__ = ["router"]
 

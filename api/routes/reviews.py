@@ -22,7 +22,7 @@ from breakglass.config import Settings
 from breakglass.signing import environment_passphrase, manifest_path_for
 from breakglass.store import Store
 
-from ..deps import SessionDep, SettingsDep, StoreDep
+from ..deps import SessionDep, SettingsDep, StoreDep, wake_dispatch
 from ..pagination import PageDep, json_response
 from ..problems import problem_responses
 from ..schemas import Page
@@ -36,7 +36,7 @@ from ..schemas.reviews import (
     TransitionIn,
 )
 from ..schemas.signins import SignInOut
-from ._common import Approver, Id, Operator, Viewer, wake_dispatch
+from ._common import Approver, Id, Operator, Viewer
 
 __all__ = ["router"]
 

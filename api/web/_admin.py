@@ -18,7 +18,7 @@ from breakglass.access import Principal, create_token, list_tokens, revoke_token
 from breakglass.config import AccessRole, Settings
 from breakglass.errors import SigningError
 
-from ..deps import SessionDep, SettingsDep, StoreDep
+from ..deps import SessionDep, SettingsDep, StoreDep, wake_dispatch
 from ._access import PageCsrf, PagePrincipal, page_require
 from ._render import render
 
@@ -105,12 +105,6 @@ def notifications(
     return _notifications_page(request, principal, session, settings)
 
 
-def _wake(request: Request) -> None:
-    service = getattr(request.app.state, "service", None)
-    if service is not None:
-        service.wake("dispatch")
-
-
 @router.post("/notifications/{outbox_id}/retry", dependencies=[PageCsrf])
 def retry(
     request: Request,
@@ -139,7 +133,7 @@ def retry(
             error=f"Notification {outbox_id} has no dead delivery to send again.",
             status_code=409,
         )
-    _wake(request)
+    wake_dispatch(request)
     return RedirectResponse("/notifications?done=retry", 303)
 
 
@@ -165,7 +159,7 @@ def send_test(
         return _notifications_page(
             request, principal, session, settings, error=str(exc).strip("'\""), status_code=409
         )
-    _wake(request)
+    wake_dispatch(request)
     return RedirectResponse("/notifications?done=test", 303)
 
 

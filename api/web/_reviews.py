@@ -23,7 +23,7 @@ from breakglass.config import AccessRole, Settings
 from breakglass.errors import GraphError, SigningError
 from breakglass.store import Store
 
-from ..deps import SessionDep, SettingsDep, StoreDep
+from ..deps import SessionDep, SettingsDep, StoreDep, wake_dispatch
 from ._access import PageCsrf, PageError, PagePrincipal, page_require
 from ._render import render
 
@@ -176,9 +176,7 @@ def _transition(
     except GraphError as exc:
         message = f"Microsoft Graph could not be read, so nothing changed: {exc}. Try again."
         return _refused(request, principal, store, settings, review_id, message, 502, form)
-    service = getattr(request.app.state, "service", None)
-    if service is not None:
-        service.wake("dispatch")  # the transition queued a notification
+    wake_dispatch(request)  # the transition queued a notification
     return RedirectResponse(f"/reviews/{review_id}?done={action}", 303)
 
 
