@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -17,6 +17,8 @@ from breakglass.config import Settings
 from breakglass.store import Store
 
 __all__ = [
+    "MAX_ID",
+    "Id",
     "SessionDep",
     "SettingsDep",
     "StoreDep",
@@ -65,3 +67,10 @@ def wake_dispatch(request: Request) -> None:
     service = getattr(request.app.state, "service", None)
     if service is not None:
         service.wake("dispatch")
+
+
+#: Stored ids are signed 64-bit integers (SQLite INTEGER, PostgreSQL BIGINT).
+MAX_ID = 2**63 - 1
+#: An object id in a path (API and pages): a larger number is refused (422) before it
+#: reaches the database, whose driver would fail on it (a 500).
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]

@@ -18,7 +18,7 @@ from breakglass.access import Principal, create_token, list_tokens, revoke_token
 from breakglass.config import AccessRole, Settings
 from breakglass.errors import SigningError
 
-from ..deps import SessionDep, SettingsDep, StoreDep, wake_dispatch
+from ..deps import Id, SessionDep, SettingsDep, StoreDep, wake_dispatch
 from ._access import PageCsrf, PagePrincipal, page_require
 from ._render import render
 
@@ -108,7 +108,7 @@ def notifications(
 @router.post("/notifications/{outbox_id}/retry", dependencies=[PageCsrf])
 def retry(
     request: Request,
-    outbox_id: int,
+    outbox_id: Id,
     principal: Admin,
     store: StoreDep,
     session: SessionDep,
@@ -236,7 +236,7 @@ def create(
 @router.post("/tokens/{token_id}/revoke", dependencies=[PageCsrf])
 def revoke(
     request: Request,
-    token_id: int,
+    token_id: Id,
     principal: Admin,
     store: StoreDep,
     session: SessionDep,

@@ -23,7 +23,7 @@ from breakglass.config import AccessRole, Settings
 from breakglass.errors import GraphError, SigningError
 from breakglass.store import Store
 
-from ..deps import SessionDep, SettingsDep, StoreDep, wake_dispatch
+from ..deps import Id, SessionDep, SettingsDep, StoreDep, wake_dispatch
 from ._access import PageCsrf, PageError, PagePrincipal, page_require
 from ._render import render
 
@@ -102,7 +102,7 @@ def _detail_page(
     principal: Principal,
     store: Store,
     settings: Settings,
-    review_id: int,
+    review_id: Id,
     *,
     error: str | None = None,
     status_code: int = 200,
@@ -144,7 +144,7 @@ def _detail_page(
 @router.get("/reviews/{review_id}", response_class=HTMLResponse)
 def detail(
     request: Request,
-    review_id: int,
+    review_id: Id,
     principal: PagePrincipal,
     store: StoreDep,
     settings: SettingsDep,
@@ -157,7 +157,7 @@ def _transition(
     principal: Principal,
     store: Store,
     settings: Settings,
-    review_id: int,
+    review_id: Id,
     action: str,
     run: Callable[[], object],
     form: dict[str, Any] | None = None,
@@ -185,7 +185,7 @@ def _refused(
     principal: Principal,
     store: Store,
     settings: Settings,
-    review_id: int,
+    review_id: Id,
     reason: str,
     status_code: int,
     form: dict[str, Any] | None,
@@ -205,7 +205,7 @@ def _refused(
 @router.post("/reviews/{review_id}/submit", dependencies=[PageCsrf])
 def submit(
     request: Request,
-    review_id: int,
+    review_id: Id,
     principal: Operator,
     store: StoreDep,
     settings: SettingsDep,
@@ -253,7 +253,7 @@ def submit(
 
 @router.post("/reviews/{review_id}/approve", dependencies=[PageCsrf])
 def approve(
-    request: Request, review_id: int, principal: Approver, store: StoreDep, settings: SettingsDep
+    request: Request, review_id: Id, principal: Approver, store: StoreDep, settings: SettingsDep
 ) -> Response:
     def run() -> None:
         with store.transaction() as session:
@@ -267,7 +267,7 @@ def approve(
 @router.post("/reviews/{review_id}/reopen", dependencies=[PageCsrf])
 def reopen(
     request: Request,
-    review_id: int,
+    review_id: Id,
     principal: Approver,
     store: StoreDep,
     settings: SettingsDep,
@@ -290,7 +290,7 @@ def reopen(
 @router.post("/reviews/{review_id}/close", dependencies=[PageCsrf])
 def close(
     request: Request,
-    review_id: int,
+    review_id: Id,
     principal: Approver,
     store: StoreDep,
     settings: SettingsDep,
@@ -316,7 +316,7 @@ def close(
 
 @router.get("/reviews/{review_id}/report.pdf")
 def report(
-    review_id: int, principal: PagePrincipal, session: SessionDep, settings: SettingsDep
+    review_id: Id, principal: PagePrincipal, session: SessionDep, settings: SettingsDep
 ) -> Response:
     """The closed review's signed PDF report, rendered and signed now."""
     import os

@@ -17,7 +17,7 @@ from breakglass.access import Principal
 from breakglass.config import AccessRole
 from breakglass.errors import ConfigError, SigningError
 
-from ..deps import SessionDep, SettingsDep, StoreDep
+from ..deps import Id, SessionDep, SettingsDep, StoreDep
 from ._access import PageCsrf, PageError, PagePrincipal, page_require
 from ._render import render
 
@@ -101,7 +101,7 @@ def build(
 
 @router.get("/runbooks/{release_id}.pdf")
 def download(
-    release_id: int, principal: PagePrincipal, session: SessionDep, settings: SettingsDep
+    release_id: Id, principal: PagePrincipal, session: SessionDep, settings: SettingsDep
 ) -> FileResponse:
     from breakglass.runbook import release_file
 

@@ -82,6 +82,9 @@ def test_every_page_renders_without_inline_script_or_style(console: Console) -> 
     assert "Submit review" not in review and "Approve review" not in review
     missing = viewer.get("/reviews/999")
     assert missing.status_code == 404 and "There is no review 999" in missing.text
+    # Past a 64-bit id the database driver would fail (a 500); the page refuses it first.
+    beyond = viewer.get(f"/reviews/{2**64}")
+    assert beyond.status_code == 422, beyond.text[:300]
 
 
 def test_a_form_without_its_csrf_token_changes_nothing(console: Console) -> None:
