@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from breakglass.config import load_settings
+from tests.support.logs import Captured, capturing
 from tests.support.sim import Sim, Tenant, merge_toml
 from tests.support.tenant import healthy_tenant
 
@@ -180,3 +181,10 @@ def sim_factory(tenant_factory: Callable[..., Tenant], db_url: str) -> Iterator[
     yield make
     for sim in made:
         sim.close()
+
+
+@pytest.fixture
+def captured(caplog: pytest.LogCaptureFixture) -> Iterator[Captured]:
+    """Logging as ``--log-level debug`` sets it up, with every event and record captured."""
+    with capturing(caplog) as logs:
+        yield logs

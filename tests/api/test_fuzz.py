@@ -48,8 +48,8 @@ from schemathesis.specs.openapi.schemas import OpenApiSchema
 
 from breakglass import audit
 from breakglass.signing import PASSPHRASE_ENV, init_keys
-from tests.api.test_matrix import ANY, DRILL, PASSPHRASE, ROUTES, Route
 from tests.support.api import ROLES, ApiTenant, api_tenant, bearer
+from tests.support.matrix import ANY, DRILL, PASSPHRASE, ROUTES, Route
 
 #: More examples or another seed, by hand: BREAKGLASS_FUZZ_EXAMPLES=200 BREAKGLASS_FUZZ_SEED=7
 EXAMPLES = int(os.environ.get("BREAKGLASS_FUZZ_EXAMPLES", "8"))

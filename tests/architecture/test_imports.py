@@ -139,3 +139,30 @@ def test_feature_packages_do_not_import_the_cli_framework(forbidden: str) -> Non
             if any(n.split(".")[0] == forbidden for n in names):
                 offences.append(name)
     assert sorted(set(offences)) == []
+
+
+def _test_imports() -> Iterator[tuple[str, str]]:
+    """(test file, module it imports) for every ``tests.…`` import under tests/ and bench/."""
+    for folder in (ROOT / "tests", ROOT / "bench"):
+        for path in sorted(folder.rglob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+            for node in ast.walk(tree):
+                if isinstance(node, ast.ImportFrom) and node.module:
+                    yield str(path.relative_to(ROOT)), node.module
+                elif isinstance(node, ast.Import):
+                    for alias in node.names:
+                        yield str(path.relative_to(ROOT)), alias.name
+
+
+def test_tests_share_helpers_only_through_tests_support() -> None:
+    """A helper lives in tests/support/; no test module or conftest is imported by another
+    file (conftest files hold fixtures, which pytest injects)."""
+    seen = list(_test_imports())
+    assert len(seen) > 100, "the scan found no imports: the test is not looking"
+    offending = [
+        (path, module)
+        for path, module in seen
+        if module.startswith("tests.")
+        and (module.rsplit(".", 1)[-1].startswith("test_") or module.endswith("conftest"))
+    ]
+    assert not offending, offending

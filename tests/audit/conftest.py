@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import tomli_w
@@ -13,6 +12,7 @@ from sqlalchemy import Engine, text
 from breakglass.audit import append
 from breakglass.config import Settings, settings_from_dict
 from breakglass.store import Store
+from tests.support.audit_db import AuditTamper
 from tests.support.settings import AUDIT_TENANT as TENANT
 from tests.support.settings import audit_config
 
@@ -70,63 +70,6 @@ def fill(store: Store) -> Callable[[int], None]:
     return add
 
 
-class Dba:
-    """Someone with full access to the database: bypasses the append-only triggers."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.pg = engine.dialect.name == "postgresql"
-
-    def execute(self, sql: str, **params: Any) -> None:
-        with self.engine.begin() as conn:
-            for table in ("audit_log", "audit_checkpoints"):
-                if self.pg:
-                    conn.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
-                else:
-                    for event in ("update", "delete"):
-                        conn.execute(text(f"DROP TRIGGER IF EXISTS {table}_no_{event}"))
-            conn.execute(text(sql), params)
-            if self.pg:
-                for table in ("audit_log", "audit_checkpoints"):
-                    conn.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER USER"))
-
-    def rows(self) -> list[Any]:
-        with self.engine.connect() as conn:
-            return list(
-                conn.execute(
-                    text("SELECT seq, payload, prev_hash, entry_hash FROM audit_log ORDER BY seq")
-                )
-            )
-
-    def rewrite_from(self, seq: int, edit: Callable[[dict[str, Any]], None]) -> None:
-        """Edit entry ``seq``'s payload and recompute every later hash, as an attacker would."""
-        import json
-
-        from breakglass._canonical import canonical_json
-        from breakglass.audit import GENESIS, chain_hash
-
-        prev = GENESIS
-        for row in self.rows():
-            payload = row.payload
-            if row.seq == seq:
-                data = json.loads(payload)
-                edit(data)
-                payload = canonical_json(data).decode("utf-8")
-            if row.seq >= seq:
-                new_hash = chain_hash(prev, payload)
-                self.execute(
-                    "UPDATE audit_log SET payload = :p, prev_hash = :ph, entry_hash = :eh "
-                    "WHERE seq = :s",
-                    p=payload,
-                    ph=prev,
-                    eh=new_hash,
-                    s=row.seq,
-                )
-                prev = new_hash
-            else:
-                prev = row.entry_hash
-
-
 @pytest.fixture
-def dba(engine: Engine) -> Dba:
-    return Dba(engine)
+def dba(engine: Engine) -> AuditTamper:
+    return AuditTamper(engine)

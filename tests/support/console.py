@@ -14,15 +14,21 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+
+from tests.support.asgi import AppClient
+from tests.support.sim import Sim
 
 __all__ = [
     "ADMIN",
     "APPROVER",
     "OPERATOR",
+    "PAGES",
     "VIEWER",
+    "Console",
     "console_users",
     "free_port",
     "serve",
@@ -116,3 +122,35 @@ def serve(app: Any, port: int) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+#: The console pages every role reads (review 1 exists in the fixtures that use it).
+PAGES = [
+    "/",
+    "/reviews",
+    "/reviews/1",
+    "/findings",
+    "/accounts",
+    "/runbooks",
+    "/audit",
+    "/notifications",
+]
+
+
+@dataclass
+class Console:
+    """The tenant, the app serving it, and one signed-in client per person."""
+
+    sim: Sim
+    app: Any
+    clients: dict[str, AppClient] = field(default_factory=dict)
+
+    def client(self, name: str | None = None) -> AppClient:
+        """A client signed in as ``name`` (``None``: not signed in); one per person."""
+        key = name or ""
+        if key not in self.clients:
+            client = AppClient(self.app, base_url=self.sim.settings.service.base_url)
+            if name is not None:
+                sign_in(client, name)
+            self.clients[key] = client
+        return self.clients[key]

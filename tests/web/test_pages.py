@@ -9,21 +9,10 @@ from breakglass import reviews
 from breakglass._time import utcnow
 from breakglass.access import authenticate_token
 from breakglass.watcher import poll_once
-from tests.support.console import ADMIN, APPROVER, OPERATOR, VIEWER
+from tests.support.console import ADMIN, APPROVER, OPERATOR, PAGES, VIEWER, Console
 from tests.support.sim import sign_in
 from tests.support.tenant import BG1
-from tests.web.conftest import Console
 
-PAGES = [
-    "/",
-    "/reviews",
-    "/reviews/1",
-    "/findings",
-    "/accounts",
-    "/runbooks",
-    "/audit",
-    "/notifications",
-]
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
