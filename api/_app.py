@@ -34,13 +34,16 @@ _PAGE_CSP = (
     "form-action 'self'; base-uri 'none'; object-src 'none'"
 )
 _API_CSP = "default-src 'none'; frame-ancestors 'none'"
+#: Sent on answers over https: the browser keeps to https for this host for a year.
+_HSTS = "max-age=31536000"
 
 
 _API_LIKE = ("/api/", "/metrics", "/healthz", "/readyz")
 
 
 class _SecurityHeaders:
-    """The security headers of every response (CSP strict for the API, 'self' for pages).
+    """The security headers of every response (CSP strict for the API, 'self' for pages;
+    HSTS when the request came over https).
 
     A plain ASGI middleware: ``@app.middleware("http")`` (``BaseHTTPMiddleware``) runs each
     request through an extra task and memory stream, a cost every API call paid.
@@ -54,6 +57,7 @@ class _SecurityHeaders:
             await self.app(scope, receive, send)
             return
         csp = _API_CSP if str(scope["path"]).startswith(_API_LIKE) else _PAGE_CSP
+        https = scope.get("scheme") == "https"  # TLS here, or a trusted proxy's forwarded proto
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -63,6 +67,8 @@ class _SecurityHeaders:
                 headers["Referrer-Policy"] = "no-referrer"
                 headers["X-Frame-Options"] = "DENY"
                 headers["Content-Security-Policy"] = csp
+                if https:  # browsers ignore it over http; over https: never downgrade
+                    headers["Strict-Transport-Security"] = _HSTS
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -20,15 +20,17 @@ from starlette.concurrency import run_in_threadpool
 from breakglass.access import Principal
 from breakglass.config import AccessRole
 
-from ._resolve import authenticate
+from ._resolve import authenticate, count_failure, refuse_if_limited
 from .csrf import SAFE_METHODS, CsrfDep, check_csrf, csrf_token, verify_csrf
 
 __all__ = [
     "CsrfDep",
     "PrincipalDep",
     "authenticate",
+    "count_failure",
     "csrf_token",
     "current_principal",
+    "refuse_if_limited",
     "require",
     "verify_csrf",
 ]

@@ -4,7 +4,8 @@ The value is ``<session id>.<HMAC-SHA256 of it>`` with a key derived from ``[ser
 session_secret`` (``_state``). The id is random (256 bits) and the store keeps only its
 SHA-256 with the principal (``breakglass.access``), so sign-out and expiry end the session
 on every replica. The signature lets a replica refuse forged or stale-key cookies without
-a database lookup. HttpOnly, SameSite=Lax, Path=/, Secure when the service's URL is https.
+a database lookup. HttpOnly, SameSite=Lax, Path=/, Secure when the service's URL or the
+request is https.
 """
 
 from __future__ import annotations
@@ -31,8 +32,12 @@ __all__ = [
 SESSION_COOKIE = "bg_session"
 
 
-def secure_cookies(settings: Settings) -> bool:
-    return settings.service.base_url.startswith("https://")
+def secure_cookies(request: Request) -> bool:
+    """Secure when the service's URL is https or this request came over https (TLS at
+    uvicorn, or a trusted proxy's ``X-Forwarded-Proto``), even if ``public_url`` was
+    left at its http default."""
+    settings: Settings = request.app.state.settings
+    return settings.service.base_url.startswith("https://") or request.url.scheme == "https"
 
 
 def session_id(request: Request) -> str | None:
@@ -67,14 +72,13 @@ def set_session_cookie(response: Response, request: Request, sid: str) -> None:
         f"{sid}.{mac(auth_state(request.app).cookie_key, 'session:' + sid)}",
         max_age=int(settings.auth.session_hours * 3600),
         path="/",
-        secure=secure_cookies(settings),
+        secure=secure_cookies(request),
         httponly=True,
         samesite="lax",
     )
 
 
 def clear_session_cookie(response: Response, request: Request) -> None:
-    settings: Settings = request.app.state.settings
     response.delete_cookie(
-        SESSION_COOKIE, path="/", secure=secure_cookies(settings), httponly=True, samesite="lax"
+        SESSION_COOKIE, path="/", secure=secure_cookies(request), httponly=True, samesite="lax"
     )

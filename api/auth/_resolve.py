@@ -8,8 +8,10 @@ token is looked up in the store, anything else is validated as an Entra access t
 
 Failed bearer authentications are counted per client address (``_limits``); past
 ``[service] auth_failures_per_minute`` in a minute, that address gets 429 with
-``Retry-After`` before its tokens are even looked at. Behind a reverse proxy, run uvicorn
-with ``--proxy-headers`` and ``--forwarded-allow-ips`` so the address is the client's.
+``Retry-After`` before its tokens are even looked at. Wrong ``/metrics`` tokens count
+against the same budget (``refuse_if_limited``, ``count_failure``). Behind a reverse
+proxy, run uvicorn with ``--proxy-headers`` and ``--forwarded-allow-ips`` so the address
+is the client's.
 """
 
 from __future__ import annotations
@@ -23,7 +25,13 @@ from breakglass.store import Store
 
 from ..problems import Problem
 
-__all__ = ["authenticate", "client_address", "unauthorized"]
+__all__ = [
+    "authenticate",
+    "client_address",
+    "count_failure",
+    "refuse_if_limited",
+    "unauthorized",
+]
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="breakglass"'}
 
@@ -60,12 +68,12 @@ def authenticate(request: Request) -> Principal:
     return principal
 
 
-def _from_bearer(request: Request, header: str) -> Principal:
+def refuse_if_limited(request: Request) -> None:
+    """Raise the 429 problem (with ``Retry-After``) when this client address has used up
+    its failed authentications of the last minute."""
     from ._state import auth_state
 
-    limiter = auth_state(request.app).limiter
-    address = client_address(request)
-    wait = limiter.retry_after(address)
+    wait = auth_state(request.app).limiter.retry_after(client_address(request))
     if wait is not None:
         raise Problem(
             429,
@@ -73,11 +81,23 @@ def _from_bearer(request: Request, header: str) -> Principal:
             type_="too-many-failed-authentications",
             headers={"Retry-After": str(wait)},
         )
+
+
+def count_failure(request: Request) -> None:
+    """One more failed authentication for this client address (API, Entra or metrics
+    token: one budget per address)."""
+    from ._state import auth_state
+
+    auth_state(request.app).limiter.failed(client_address(request))
+
+
+def _from_bearer(request: Request, header: str) -> Principal:
+    refuse_if_limited(request)
     try:
         return _check_bearer(request, header)
     except Problem as problem:
         if problem.status == 401:
-            limiter.failed(address)
+            count_failure(request)
         raise
 
 

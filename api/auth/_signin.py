@@ -92,7 +92,7 @@ def set_flow_cookie(response: Response, request: Request, flow: dict[str, Any]) 
         b64url(nonce + sealed),
         max_age=FLOW_SECONDS,
         path="/auth",
-        secure=secure_cookies(request.app.state.settings),
+        secure=secure_cookies(request),
         httponly=True,
         samesite="lax",
     )
@@ -128,7 +128,7 @@ def clear_flow_cookie(response: Response, request: Request) -> None:
     response.delete_cookie(
         FLOW_COOKIE,
         path="/auth",
-        secure=secure_cookies(request.app.state.settings),
+        secure=secure_cookies(request),
         httponly=True,
         samesite="lax",
     )

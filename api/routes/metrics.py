@@ -118,12 +118,19 @@ def _registry(app: FastAPI) -> CollectorRegistry:
 
 
 def _authorised(request: Request, settings: Settings) -> None:
+    """The metrics token, when one is set. A wrong token counts as a failed authentication
+    of the client address (the API's limit): past it, 429 with Retry-After."""
+    from ..auth import count_failure, refuse_if_limited
+
     token = settings.service.metrics_token
     if token is None:
         return
+    refuse_if_limited(request)
     scheme, _, given = request.headers.get("authorization", "").partition(" ")
     expected = token.get_secret_value().encode("utf-8")
     if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected):
+        if "authorization" in request.headers:  # a wrong guess, not a scraper without one
+            count_failure(request)
         raise Problem(
             401,
             "this /metrics needs 'Authorization: Bearer <metrics_token>'",
