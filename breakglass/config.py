@@ -113,7 +113,8 @@ class CredentialKind(StrEnum):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # No inf/nan: an infinite interval or threshold would overflow the first timedelta.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def _real_secret(value: SecretStr | None) -> SecretStr | None:
@@ -141,7 +142,8 @@ def _guid(value: str) -> str:
     try:
         return str(UUID(value))
     except (ValueError, AttributeError, TypeError):
-        raise ValueError(f"{value!r} is not a GUID") from None
+        # The value is not echoed: a secret pasted into the wrong field must not be printed.
+        raise ValueError("is not a GUID (8-4-4-4-12 hexadecimal digits)") from None
 
 
 Guid = Annotated[str, Field(min_length=36, max_length=36)]
@@ -256,11 +258,11 @@ class Thresholds(_Strict):
     ga_min: int = Field(2, ge=1)
     ga_max: int = Field(8, ge=1)
     min_healthy_accounts: int = Field(2, ge=1)
-    session_gap_hours: float = Field(4, gt=0)
-    submit_hours: float = Field(24, gt=0)
-    approve_hours: float = Field(72, gt=0)
-    overlap_hours: float = Field(2, ge=0)
-    runbook_valid_days: int = Field(90, ge=1)
+    session_gap_hours: float = Field(4, gt=0, le=24 * 30)
+    submit_hours: float = Field(24, gt=0, le=24 * 365)
+    approve_hours: float = Field(72, gt=0, le=24 * 365)
+    overlap_hours: float = Field(2, ge=0, le=24 * 30)
+    runbook_valid_days: int = Field(90, ge=1, le=3650)
 
 
 class RolesSettings(_Strict):
@@ -352,7 +354,7 @@ class NotificationSettings(_Strict):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(
-                f"{value!r} is not an IANA time zone name (for example Europe/Oslo or UTC)"
+                "is not an IANA time zone name (for example Europe/Oslo or UTC)"
             ) from None
         return value
 
@@ -375,6 +377,12 @@ class WatchSettings(_Strict):
     non_interactive: bool = True
     #: Sign-in log retention (days): the first poll covers this whole window.
     retention_days: int = Field(30, ge=1, le=30)
+    #: Re-read the whole retention window at least this often (minutes), so a sign-in that
+    #: Graph shows later than ``[thresholds] overlap_hours`` is still stored and alerted
+    #: within this time. The read is filtered to the emergency accounts, so it is cheap;
+    #: lower it for faster late alerts, raise it to spend less of Graph's throttling budget.
+    #: The soak test (tests/support/soak.py) compresses time with it too.
+    deep_read_minutes: float = Field(60, gt=0, le=1440)
 
 
 class AuditSettings(_Strict):
@@ -454,12 +462,12 @@ class ServiceSettings(_Strict):
     session_secret: SecretStr | None = None
     #: When set, ``/metrics`` needs ``Authorization: Bearer <metrics_token>``.
     metrics_token: SecretStr | None = None
-    check_minutes: float = Field(60, gt=0)
-    sweep_seconds: float = Field(300, gt=0)
-    dispatch_seconds: float = Field(5, gt=0)
-    checkpoint_minutes: float = Field(60, gt=0)
+    check_minutes: float = Field(60, gt=0, le=7 * 24 * 60)
+    sweep_seconds: float = Field(300, gt=0, le=24 * 3600)
+    dispatch_seconds: float = Field(5, gt=0, le=3600)
+    checkpoint_minutes: float = Field(60, gt=0, le=7 * 24 * 60)
     #: A follower tries to become the leader this often (PostgreSQL).
-    leader_retry_seconds: float = Field(5, gt=0)
+    leader_retry_seconds: float = Field(5, gt=0, le=3600)
     #: Failed token authentications allowed per client address and minute (then 429).
     auth_failures_per_minute: int = Field(20, ge=1)
 
@@ -487,7 +495,7 @@ class ServiceSettings(_Strict):
 class GraphTuning(_Strict):
     concurrency: int = Field(4, ge=1, le=32)
     page_size: int = Field(999, ge=1, le=999)
-    timeout_seconds: float = Field(60, gt=0)
+    timeout_seconds: float = Field(60, gt=0, le=3600)
 
 
 class RunbookContact(_Strict):
@@ -747,6 +755,10 @@ def _refuse_readable_secrets(raw: dict[str, Any], path: Path) -> None:
         )
 
 
+#: Far more than any configuration; a larger file (or a device such as /dev/zero) is refused.
+_MAX_CONFIG_BYTES = 1024 * 1024
+
+
 def find_config(path: Path | str | None = None) -> Path | None:
     """The configuration file every command uses: ``path``, else ``$BREAKGLASS_CONFIG``,
     else ``./breakglass.toml`` when it exists; ``None`` when none of these names one."""
@@ -764,16 +776,35 @@ def load_settings(path: Path | str | None = None, *, env: bool = True) -> Settin
 
     Raises ``ConfigError`` naming the first offending field.
     """
+    from breakglass._files import TooLarge, read_at_most
+
     path = find_config(path) or Path("breakglass.toml")
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = read_at_most(path, _MAX_CONFIG_BYTES)
+        # utf-8-sig: a byte-order mark (Windows editors) is not a TOML syntax error.
+        raw = tomllib.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{path} is not UTF-8 text: byte 0x{data[exc.start]:02x} on line {line} "
+            "(save the file as UTF-8)"
+        ) from None
+    except TooLarge:
+        raise ConfigError(
+            f"{path} is larger than {_MAX_CONFIG_BYTES // 2**20} MiB; a configuration file "
+            "is a few kilobytes (is it the right file?)"
+        ) from None
     except FileNotFoundError:
         raise ConfigError(
             f"configuration file {path} not found (pass --config or set BREAKGLASS_CONFIG)"
         ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except RecursionError:
+        raise ConfigError(
+            f"{path} nests arrays or tables too deeply to be a configuration"
+        ) from None
+    except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from None
     if "config_path" in raw:
         raise ConfigError("is not a setting", field="config_path")
@@ -806,7 +837,9 @@ def settings_from_dict(
             field=field,
         ) from None
     except ValidationError as exc:
-        first = exc.errors()[0]
+        errors = exc.errors()
+        # A misspelt key shows as "unknown" and as the real one "required": name the typo.
+        first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
         message = first["msg"].removeprefix("Value error, ")
         if first["type"] == "extra_forbidden":
             message = "unknown setting (check the spelling against the README's config reference)"

@@ -116,8 +116,11 @@ def load_checkpoint_signing_key(settings: Settings) -> Ed25519PrivateKey:
 
 def load_public_key(path: Path) -> Ed25519PublicKey:
     """An Ed25519 public key from a PEM file (``.pub.pem``)."""
+    from breakglass._files import read_at_most
+
     try:
-        key = serialization.load_pem_public_key(path.read_bytes())
+        # A public key PEM is ~110 bytes; TooLarge is a ValueError (a device never ends).
+        key = serialization.load_pem_public_key(read_at_most(path, 64 * 1024))
     except FileNotFoundError:
         raise SigningError(f"no checkpoint public key at {path}") from None
     except (OSError, ValueError) as exc:

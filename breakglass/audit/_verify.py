@@ -12,12 +12,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import Row, select
+from sqlalchemy import Row, String, select, type_coerce
 from sqlalchemy.orm import Session
 
 from breakglass.audit._chain import GENESIS, chain_hash
@@ -82,6 +82,24 @@ class AuditReport:
     def ok(self) -> bool:
         return not self.problems
 
+    @property
+    def covered_size(self) -> int | None:
+        """How many entries the largest validly signed checkpoint vouches for (None: none)."""
+        return max((c.size or 0 for c in self.checkpoints if c.ok), default=None)
+
+    @property
+    def uncovered(self) -> tuple[int, int] | None:
+        """The first and last entry no checkpoint vouches for: protected by the hash chain
+        only, so an entry appended with a valid hash by someone with database access looks
+        the same (None when every entry is covered)."""
+        covered = self.covered_size or 0
+        return (covered + 1, self.size) if self.size > covered else None
+
+    @property
+    def external_checked(self) -> bool:
+        """Whether a checkpoint kept outside the database vouched for the log."""
+        return any(c.ok and c.external for c in self.checkpoints)
+
     def to_json_dict(self) -> dict[str, Any]:
         return {
             "schema": "breakglass.audit-verify/v1",
@@ -89,6 +107,8 @@ class AuditReport:
             "size": self.size,
             "head": self.head,
             "checkpoints": [c.as_dict() for c in self.checkpoints],
+            "covered_size": self.covered_size,
+            "uncovered": list(self.uncovered) if self.uncovered else None,
             "problems": [p.as_dict() for p in self.problems],
             "notes": list(self.notes),
         }
@@ -118,19 +138,41 @@ def _payload_problems(row: Row[Any]) -> Iterator[str]:
     for name in ("seq", "tenant_id", "actor", "action"):
         if data.get(name) != getattr(row, name):
             yield f"column {name} differs from the hashed payload"
+    stored = _as_time(row.at)
+    if stored is None:
+        yield "column at is not a time"
+        return
     try:
-        same_time = datetime.fromisoformat(str(data.get("at"))) == row.at
+        same_time = datetime.fromisoformat(str(data.get("at"))) == stored
     except ValueError:
         same_time = False
     if not same_time:
         yield "column at differs from the hashed payload"
 
 
+def _as_time(value: object) -> datetime | None:
+    """The ``at`` column as aware UTC: read raw (a string on SQLite, where an edited value
+    need not be a time at all), so a bad value is a finding, not a crash."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    if not isinstance(value, datetime):
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def _read_chain(session: Session) -> _Chain:
     """Walk every entry in seq order: linkage, contiguity, recomputed hashes."""
     chain = _Chain()
     expected = 1
-    columns = [getattr(AuditEntryRow, c) for c in _COLUMNS]
+    columns = [
+        type_coerce(AuditEntryRow.at, String).label("at")
+        if c == "at"
+        else getattr(AuditEntryRow, c)
+        for c in _COLUMNS
+    ]
     rows = session.execute(
         select(*columns).order_by(AuditEntryRow.seq).execution_options(yield_per=1000)
     )
@@ -176,8 +218,13 @@ class _Source:
 
 
 def _file_source(path: Path) -> _Source:
+    from breakglass._files import TooLarge, read_at_most
+
     try:
-        return _Source(str(path), True, path.read_text(encoding="utf-8"))
+        # A checkpoint is a few hundred bytes; a device such as /dev/zero never ends.
+        return _Source(str(path), True, read_at_most(path, 64 * 1024).decode("utf-8"))
+    except TooLarge:
+        return _Source(str(path), True, None, error="it is larger than 64 KiB: not a checkpoint")
     except (OSError, UnicodeDecodeError) as exc:
         return _Source(str(path), True, None, error=f"cannot read it: {exc}")
 

@@ -31,6 +31,10 @@ def _standing(inst: RoleInstance) -> bool:
     return inst.assignment_type == "Assigned" and inst.end is None
 
 
+#: The assignmentType values Graph documents for active role schedule instances.
+_ASSIGNMENT_TYPES = frozenset({"Assigned", "Activated"})
+
+
 def _live(inst: RoleInstance, now: datetime) -> bool:
     return (inst.start is None or inst.start <= now) and (inst.end is None or inst.end > now)
 
@@ -119,6 +123,25 @@ def _standing_holders(ctx: CheckContext, emit: Emit, roles: set[str]) -> Iterato
         if _standing(i) and role_template(ctx, i) in roles and _live(i, ctx.now)
     ]
     holdings, errors = _holdings(ctx, emit, standing)
+    # An assignmentType Graph did not return or breakglass does not know may be a standing
+    # assignment: unknown, never a pass (DESIGN §5).
+    errors += [
+        emit.error(
+            _principal(i),
+            f"{i.principal_name or i.principal_id} holds {role_name(ctx, role_template(ctx, i))} "
+            f"({i.id}) with an assignmentType that is missing or unknown "
+            f"({str(i.assignment_type)[:40]!r}); cannot tell whether it is permanent",
+            related=[
+                Resource("role", role_template(ctx, i), role_name(ctx, role_template(ctx, i)))
+            ],
+        )
+        for i in ctx.snapshot.active_roles
+        if i.assignment_type not in _ASSIGNMENT_TYPES
+        and i.end is None
+        and role_template(ctx, i) in roles
+        and _live(i, ctx.now)
+        and i.principal_id not in declared
+    ]
     yield from errors
     seen: set[tuple[str, str, str | None]] = set()
     for held in holdings:

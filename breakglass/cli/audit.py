@@ -91,9 +91,19 @@ def verify_command(
         typer.echo(json.dumps(report.to_json_dict(), indent=2))
     elif report.ok:
         checked = sum(1 for c in report.checkpoints if c.ok)
+        caveats = ""
+        if report.uncovered:
+            first, last = report.uncovered
+            caveats += (
+                f"; entry {first} is not covered by a checkpoint"
+                if first == last
+                else f"; entries {first}…{last} are not covered by a checkpoint"
+            )
+        if not report.external_checked:
+            caveats += "; no checkpoint kept outside the database was checked"
         typer.echo(
             f"OK: the audit log's {report.size} entries are intact; "
-            f"{checked} checkpoint(s) match (head {report.head[:16]}…)"
+            f"{checked} checkpoint(s) match (head {report.head[:16]}…){caveats}"
         )
     else:
         typer.echo(f"FAILED: the audit log ({report.size} entries) fails verification")

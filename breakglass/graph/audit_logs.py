@@ -74,12 +74,38 @@ async def fetch_sign_ins(
 ) -> list[dict[str, Any]]:
     """Raw sign-ins of ``ids`` created in ``[start, end]`` on ``stream``."""
     rows: list[dict[str, Any]] = []
+    what = f"sign-in logs ({stream.name})"
     for flt in _sign_in_filters(stream, ids, start, end):
         url = gs.url("/auditLogs/signIns", {"$filter": flt, "$top": "1000"}, stream.version)
-        rows += await gs.get_all_raw(
-            url, what=f"sign-in logs ({stream.name})", permission=PERMISSION
-        )
+        rows += await gs.get_all_raw(url, what=what, permission=PERMISSION)
+    for index, row in enumerate(rows):
+        problem = _unusable_sign_in(row)
+        if problem:
+            # Dropping it would drop an emergency sign-in unseen: the read fails instead,
+            # so the watermark stays and the monitor reports itself blind (DESIGN §2, §8).
+            from breakglass.errors import GraphPayloadError
+
+            ident = row.get("id") if isinstance(row, dict) else None
+            named = isinstance(ident, str) and ident.strip()
+            name = f"sign-in {str(ident)[:64]}" if named else f"sign-in #{index + 1}"
+            raise GraphPayloadError(
+                f"Graph returned {what} that breakglass cannot read: {name} {problem}", what=what
+            )
     return rows
+
+
+def _unusable_sign_in(row: Any) -> str | None:
+    """Why a sign-in row cannot be stored and alerted on (no id, time or user), or None."""
+    if not isinstance(row, dict):
+        return "is not a JSON object"
+    ident = row.get("id")
+    if not isinstance(ident, str) or not ident.strip():
+        return "has no id (a string)"
+    if parse_graph_time(row.get("createdDateTime")) is None:
+        return "has no readable createdDateTime"
+    if not isinstance(row.get("userId"), str) or not row["userId"]:
+        return "has no userId (a string)"
+    return None
 
 
 def _audit_sort_key(item: dict[str, Any]) -> tuple[str, str]:

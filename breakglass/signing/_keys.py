@@ -231,8 +231,12 @@ def init_keys(
 
 def load_certificate(path: Path) -> x509.Certificate:
     """The first certificate of a PEM or DER file."""
+    from breakglass._files import TooLarge, read_at_most
+
     try:
-        data = path.read_bytes()
+        data = read_at_most(path, 1024 * 1024)  # a certificate (chain) is a few KiB
+    except TooLarge:
+        raise SigningError(f"{path} is larger than 1 MiB: not a certificate") from None
     except FileNotFoundError:
         raise SigningError(f"certificate {path} not found") from None
     except OSError as exc:

@@ -164,10 +164,22 @@ def write_signed_document(pdf_path: Path, signed_pdf: bytes, manifest: dict[str,
     return manifest_path
 
 
+#: A manifest is a few hundred bytes; a larger file is not read.
+_MAX_MANIFEST_BYTES = 64 * 1024
+
+
 def load_manifest(path: Path, kind: DocumentKind) -> dict[str, str]:
     """The parsed manifest of a ``kind`` document; ``ManifestError`` says what is wrong."""
+    from breakglass._files import TooLarge, read_at_most
+
     try:
-        raw = path.read_bytes()
+        raw = read_at_most(path, _MAX_MANIFEST_BYTES)
+    except TooLarge:
+        raise ManifestError(
+            "garbled",
+            f"manifest {path} has more than {_MAX_MANIFEST_BYTES // 1024} KiB; a manifest has "
+            "a few hundred bytes",
+        ) from None
     except FileNotFoundError:
         raise ManifestError("missing", f"manifest {path} is missing") from None
     except OSError as exc:
@@ -176,12 +188,15 @@ def load_manifest(path: Path, kind: DocumentKind) -> dict[str, str]:
         data: Any = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ManifestError("garbled", f"manifest {path} is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise ManifestError("garbled", f"manifest {path} nests too deeply to be one") from None
     if not isinstance(data, dict):
         raise ManifestError("garbled", f"manifest {path} is not a JSON object")
     if data.get("schema") != kind.manifest_schema:
         raise ManifestError(
             "garbled",
-            f"manifest {path} has schema {data.get('schema')!r}, not {kind.manifest_schema}",
+            f"manifest {path} has schema {repr(data.get('schema'))[:80]}, not "
+            f"{kind.manifest_schema}",
         )
     for name in kind.manifest_fields:
         if not isinstance(data.get(name), str):
@@ -190,7 +205,9 @@ def load_manifest(path: Path, kind: DocumentKind) -> dict[str, str]:
             )
     unknown = set(data) - set(kind.manifest_fields)
     if unknown:
-        raise ManifestError("garbled", f"manifest {path}: unknown fields {sorted(unknown)}")
+        shown = ", ".join(repr(name[:40]) for name in sorted(unknown)[:5])
+        more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+        raise ManifestError("garbled", f"manifest {path}: unknown fields {shown}{more}")
     for name in kind.hex_fields:
         value = data[name]
         if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):

@@ -11,8 +11,9 @@ result says the signer was not checked. Bytes appended after the last ``%%EOF`` 
 as such (distinct from an incremental update, which adds a revision); a file pyHanko cannot
 parse (objects nested too deeply, loops) is "damaged", never an exception. ``pdfsig`` is not used: it accepts changes appended after signing.
 
-pyHanko (~0.4 s to import) is loaded only inside ``verify_signed_pdf``; this module never
-imports ``msgraph``, reportlab or pydantic.
+pyHanko (~0.4 s to import; ~0.2 s without its signers, see ``_import_validation``) is
+loaded only inside ``verify_signed_pdf``; this module never imports ``msgraph``, reportlab
+or pydantic.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from breakglass._canonical import sha256_hex
+from breakglass._files import TooLarge, read_at_most
 from breakglass.signing._keys import cert_fingerprint, load_certificate
 from breakglass.signing._manifest import (
     DocumentKind,
@@ -49,6 +51,14 @@ _BYTE_RANGE = re.compile(rb"/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]
 _EOF = b"%%EOF"
 #: PDF white-space (ISO 32000 7.2.3); what may follow the last %%EOF without meaning anything.
 _PDF_WHITESPACE = b"\x00\t\n\x0c\r "
+#: Larger than any runbook or review report breakglass signs (those are well under a few
+#: MiB); a bigger file is refused before it is read, so it cannot exhaust memory.
+MAX_DOCUMENT_BYTES = 32 * 1024 * 1024
+#: How far before the last %%EOF the ``startxref`` keyword may be, and how much white-space
+#: may follow it. pyHanko reads the file's tail backwards one byte at a time into a tuple
+#: (~10 bytes of memory per byte read): a long run without a line break there (a few MiB of
+#: NUL bytes) would cost seconds and hundreds of MiB before it failed.
+_TAIL_WINDOW = 1024
 
 TRUST_CONFIGURED = "configured"
 TRUST_MANIFEST_ONLY = "manifest-only"
@@ -119,6 +129,15 @@ def _precheck(path: Path, kind: DocumentKind, data: bytes) -> VerificationResult
             "PDF end-of-file marker",
         )
     trailing = data[last_eof + len(_EOF) :]
+    if re.match(rb"\d+\s+\d+\s+obj\b|xref\b", trailing.lstrip(_PDF_WHITESPACE)):
+        # A revision begins after the last %%EOF and never ends: the file was cut short.
+        return _fail(
+            path,
+            kind,
+            "truncated",
+            f"{path.name} is truncated: it has {len(data)} bytes and its last revision does "
+            "not end with the PDF end-of-file marker",
+        )
     if trailing.strip(_PDF_WHITESPACE):
         # Not a revision (that would end in its own %%EOF): bytes stuck on after the end.
         return _fail(
@@ -127,6 +146,22 @@ def _precheck(path: Path, kind: DocumentKind, data: bytes) -> VerificationResult
             "appended_after_eof",
             f"{len(trailing.lstrip(_PDF_WHITESPACE))} bytes were appended after the last "
             f"end-of-file marker (%%EOF) of {path.name}: the file is not what was signed",
+        )
+    if len(trailing) > _TAIL_WINDOW:
+        return _fail(
+            path,
+            kind,
+            "appended_after_eof",
+            f"{len(trailing)} bytes of white-space follow the last end-of-file marker (%%EOF) "
+            f"of {path.name}: the file is not what was signed",
+        )
+    if data.rfind(b"startxref", max(0, last_eof - _TAIL_WINDOW), last_eof) < 0:
+        return _fail(
+            path,
+            kind,
+            "damaged",
+            f"the PDF structure of {path.name} is damaged: no startxref in the {_TAIL_WINDOW} "
+            "bytes before its last end-of-file marker (%%EOF)",
         )
     if not ranges:
         return _fail(
@@ -182,6 +217,45 @@ def _expiry_problems(
     return problems
 
 
+def _import_validation() -> None:
+    """Import pyHanko's validation modules without ``pyhanko.sign``'s package ``__init__``.
+
+    That ``__init__`` imports the signers, and with them the aiohttp timestamp client: a
+    third of pyHanko's import time, none of it needed to verify. While the validation
+    modules load, a stand-in package (the real one's path, no ``__init__`` run) sits in
+    ``sys.modules``; it is removed after, so a later ``import pyhanko.sign`` loads the real
+    package (reusing the modules already loaded). Only in a single-threaded process (the
+    CLI): another thread importing ``pyhanko.sign`` meanwhile would get the stand-in.
+    """
+    import sys
+    import threading
+
+    if "pyhanko.sign" in sys.modules or threading.active_count() > 1:
+        return
+    import importlib.util
+    import types
+
+    import pyhanko
+
+    spec = importlib.util.find_spec("pyhanko.sign")
+    if spec is None or not spec.submodule_search_locations:
+        return
+    stand_in = types.ModuleType("pyhanko.sign")
+    stand_in.__path__ = list(spec.submodule_search_locations)
+    stand_in.__spec__ = spec
+    sys.modules["pyhanko.sign"] = stand_in
+    try:
+        import pyhanko.sign.validation
+    except ImportError:  # a pyHanko that needs its package __init__: the normal import
+        for name in [m for m in sys.modules if m.startswith("pyhanko.sign.")]:
+            del sys.modules[name]
+    finally:
+        if sys.modules.get("pyhanko.sign") is stand_in:
+            del sys.modules["pyhanko.sign"]
+        if getattr(pyhanko, "sign", None) is stand_in:
+            del pyhanko.sign
+
+
 def verify_signed_pdf(
     pdf_path: Path,
     kind: DocumentKind,
@@ -203,7 +277,16 @@ def verify_signed_pdf(
     manifest_path = manifest_path or manifest_path_for(pdf_path)
     pinned = load_certificate(expected_cert) if isinstance(expected_cert, Path) else expected_cert
     try:
-        data = pdf_path.read_bytes()
+        # At most the limit plus one byte: a device or pipe (/dev/zero) has no size to stat.
+        data = read_at_most(pdf_path, MAX_DOCUMENT_BYTES)
+    except TooLarge:
+        return _fail(
+            pdf_path,
+            kind,
+            "too_large",
+            f"{pdf_path.name} has more than the {MAX_DOCUMENT_BYTES // 2**20} MiB any "
+            f"{kind.label} breakglass signs can have: not read",
+        )
     except OSError as exc:
         return _fail(pdf_path, kind, "unreadable", f"cannot read {pdf_path}: {exc.strerror}")
     early = _precheck(pdf_path, kind, data)
@@ -211,6 +294,8 @@ def verify_signed_pdf(
         return early
 
     from asn1crypto import x509 as asn1_x509
+
+    _import_validation()
     from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import validate_pdf_signature
