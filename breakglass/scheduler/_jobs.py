@@ -11,8 +11,9 @@ checkpoint     ``service.checkpoint_minutes``  ``jobs.checkpoint`` (and at shutd
 =============  ==========================  =====================================
 
 There is no separate daily deep-read job: ``poll`` itself re-reads the whole retention
-window on its first run and at least once an hour (``watcher.DEEP_READ_EVERY``), which is
-more often than daily and commits with the same watermark rules.
+window on its first run and at least every ``[watch] deep_read_minutes`` (an hour by
+default, ``watcher.DEEP_READ_EVERY``), which is more often than daily and commits with the
+same watermark rules.
 """
 
 from __future__ import annotations

@@ -1,11 +1,13 @@
 """The control API under ``/_sim/``: change the running tenant from tests, demos and drills.
 
-``POST /_sim/faults`` / ``DELETE /_sim/faults``  inject or clear faults (see ``_faults``)
+``POST /_sim/faults`` / ``DELETE /_sim/faults``  inject or clear faults (see ``_faults``;
+    ``probability`` and ``seed`` make a fault apply to a share of the requests)
 ``POST /_sim/signins`` / ``POST /_sim/directoryAudits``  add log rows; relative timestamps
     allowed; a ``visibleAt`` field hides a row until then (late-arriving logs)
 ``POST /_sim/events``  ``{"type": "signin", "user": upn-or-id, "success": bool}`` makes a
     realistic sign-in row for that user now and updates its ``signInActivity``
-``GET /_sim/stats`` / ``POST /_sim/stats/reset``  request counters
+``GET /_sim/stats`` / ``POST /_sim/stats/reset``  request counters, and the injected
+    faults that applied by what they did (``{"faults": {"429": 12, "empty_pages": 3}}``)
 ``POST /_sim/resources/{collection}``, ``PATCH|DELETE /_sim/resources/{collection}/{id}``
     add, merge-patch (RFC 7386) or remove a resource
 ``POST /_sim/user-token``  ``{"user": oid|user name|name, "audience"?, "version"?: 1|2,

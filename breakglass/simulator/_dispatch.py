@@ -102,13 +102,15 @@ def _damaged(page: Any, body: str) -> Response:
 
 class RequestLog:
     """What was served: ``(method, path_with_query, status)`` per HTTP request, plus
-    per-route counts that include requests made inside ``$batch``."""
+    per-route counts that include requests made inside ``$batch``, and the injected faults
+    that applied, by what they did (``429``, ``503``, ``empty_pages``, ``delay``, …)."""
 
     def __init__(self, keep: int = 100_000) -> None:
         self._lock = threading.Lock()
         self.entries: deque[tuple[str, str, int]] = deque(maxlen=keep)
         self.total = 0
         self.by_route: Counter[str] = Counter()
+        self.faults: Counter[str] = Counter()
 
     def record(self, method: str, target: str, status: int) -> None:
         with self._lock:
@@ -123,15 +125,37 @@ class RequestLog:
         with self._lock:
             self.by_route[key] += 1
 
+    def count_fault(self, fault: Fault) -> None:
+        """Count one application of ``fault`` under each thing it did."""
+        kinds = [str(fault.status)] if fault.status is not None else []
+        kinds += [
+            name
+            for name, on in (
+                ("delay", bool(fault.delay)),
+                ("empty_pages", fault.empty_pages),
+                ("next_link", fault.next_link is not None),
+                ("body", fault.body is not None),
+                ("set", bool(fault.set)),
+            )
+            if on
+        ]
+        with self._lock:
+            self.faults.update(kinds)
+
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
-            return {"requests": self.total, "by_route": dict(self.by_route)}
+            return {
+                "requests": self.total,
+                "by_route": dict(self.by_route),
+                "faults": dict(self.faults),
+            }
 
     def reset(self) -> None:
         with self._lock:
             self.entries.clear()
             self.total = 0
             self.by_route.clear()
+            self.faults.clear()
 
 
 def error_body(
@@ -252,6 +276,7 @@ class GraphFront:
         next_link: str | None = None
         fault = self.faults.take(target)
         if fault is not None:
+            self.log.count_fault(fault)
             injected = self._fault(fault)
             if injected is not None:
                 raise injected
@@ -342,6 +367,8 @@ class GraphFront:
             if method == "POST" and rest.strip("/").lower() == "$batch":
                 self.log.count_route(f"POST /{version}/$batch")
                 fault = self.faults.take(f"/{version}/$batch")
+                if fault is not None:
+                    self.log.count_fault(fault)
                 injected = self._fault(fault) if fault is not None else None
                 if injected is not None:
                     raise injected

@@ -3,7 +3,17 @@
 A fault applies to the next ``count`` Graph requests whose decoded path (with its query)
 matches ``path`` (a regular expression, ``re.search``), including requests inside
 ``$batch``; the ``$batch`` request itself is matched as ``/v1.0/$batch``. Faults come from
-the scenario's ``faults`` list or ``POST /_sim/faults``. What a fault does:
+the scenario's ``faults`` list or ``POST /_sim/faults``.
+
+With ``probability`` (0 < p ≤ 1) a fault applies to each matching request with that
+chance: "20 % of sign-in reads answer 429" is ``{"path": "auditLogs/signIns", "status":
+429, "retry_after": 1, "probability": 0.2, "count": 1000000}``. ``count`` then counts the
+requests it applied to. A request it passes over goes on to the next matching fault, so
+faults of different kinds on one route add up (20 % 429, then 5 % 503 of the rest). Each
+fault draws from its own ``random.Random(seed)`` (``seed`` defaults to 0), so the same
+sequence of requests meets the same faults on every run.
+
+What a fault does:
 
 - ``status``: answer with that Graph error instead (401 expired token, 403
   ``Authorization_RequestDenied``, 429/5xx with ``retry_after`` as ``Retry-After``);
@@ -21,6 +31,7 @@ the scenario's ``faults`` list or ``POST /_sim/faults``. What a fault does:
 
 from __future__ import annotations
 
+import random
 import re
 import threading
 from collections.abc import Mapping
@@ -33,7 +44,19 @@ _STATUSES = frozenset({401, 403, 429, 500, 502, 503, 504})
 #: The damaged bodies a ``body`` fault can serve.
 BODIES = frozenset({"truncated", "empty", "html", "no_value", "null", "empty_object", "id_only"})
 _KEYS = frozenset(
-    {"path", "status", "count", "retry_after", "delay", "empty_pages", "next_link", "body", "set"}
+    {
+        "path",
+        "status",
+        "count",
+        "retry_after",
+        "delay",
+        "empty_pages",
+        "next_link",
+        "body",
+        "set",
+        "probability",
+        "seed",
+    }
 )
 
 
@@ -50,6 +73,22 @@ class Fault:
     next_link: str | None = None
     body: str | None = None
     set: dict[str, Any] = field(default_factory=dict)
+    #: The chance that a matching request meets this fault (1.0: every one).
+    probability: float = 1.0
+    seed: int = 0
+    #: Matching requests it passed over (probability < 1).
+    passed: int = 0
+    #: Seeded on purpose (runs repeat); nothing secret is drawn from it.
+    rng: random.Random = field(default_factory=lambda: random.Random(0), repr=False)  # noqa: S311
+
+    def applies(self) -> bool:
+        """Draw for one matching request (always True without a probability)."""
+        if self.probability >= 1.0:
+            return True
+        if self.rng.random() < self.probability:
+            return True
+        self.passed += 1
+        return False
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -62,6 +101,9 @@ class Fault:
             "next_link": self.next_link,
             "body": self.body,
             "set": self.set,
+            "probability": self.probability,
+            "seed": self.seed,
+            "passed": self.passed,
         }
 
 
@@ -95,6 +137,16 @@ def parse_fault(spec: Mapping[str, Any]) -> Fault:
     body = spec.get("body")
     if body is not None and body not in BODIES:
         raise ValueError(f"'body' must be one of {sorted(BODIES)} or null")
+    probability = spec.get("probability", 1.0)
+    if (
+        not isinstance(probability, int | float)
+        or isinstance(probability, bool)
+        or not 0 < probability <= 1
+    ):
+        raise ValueError("'probability' must be a number above 0 and at most 1")
+    seed = spec.get("seed", 0)
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise ValueError("'seed' must be an integer")
     overrides = spec.get("set", {})
     if not isinstance(overrides, dict):
         raise ValueError("'set' must be an object of properties to merge into what is served")
@@ -113,6 +165,9 @@ def parse_fault(spec: Mapping[str, Any]) -> Fault:
         next_link,
         body,
         dict(overrides),
+        float(probability),
+        seed,
+        rng=random.Random(seed),  # noqa: S311 - reproducible faults, not secrets
     )
 
 
@@ -136,10 +191,11 @@ class FaultBook:
             return [fault.describe() for fault in self._faults]
 
     def take(self, target: str) -> Fault | None:
-        """The first fault matching ``target``, with one use consumed; None if none."""
+        """The first fault matching ``target`` that applies (see ``probability``), with one
+        use consumed; None if none."""
         with self._lock:
             for fault in self._faults:
-                if fault.pattern.search(target):
+                if fault.pattern.search(target) and fault.applies():
                     fault.remaining -= 1
                     if fault.remaining <= 0:
                         self._faults.remove(fault)

@@ -16,6 +16,7 @@ import json
 import secrets
 import socket
 import ssl
+import sys
 import tempfile
 import threading
 import uuid
@@ -48,6 +49,13 @@ class _HTTPServer(ThreadingHTTPServer):
         self.connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
         super().__init__(address, _Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away mid-answer (a killed process) is no error of ours; the
+        stdlib would print a traceback for it."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
     def close_connections(self) -> None:
         """End kept-alive connections, so a stopped simulator answers nobody."""

@@ -1,9 +1,9 @@
 """One poll of the sign-in logs: fetch every stream, then commit everything at once.
 
-The window is ``[watermark - overlap, now]``; the first poll, and at least one poll an hour
-(``DEEP_READ_EVERY``), cover the retention period, so sign-ins that Graph makes visible
-later than the overlap (Microsoft: MFA sign-ins can take hours) are stored and alerted
-within the hour. A row first stored although it was created before the overlap window is
+The window is ``[watermark - overlap, now]``; the first poll, and at least one poll every
+``[watch] deep_read_minutes`` (default 60, ``DEEP_READ_EVERY``), cover the retention period,
+so sign-ins that Graph makes visible later than the overlap (Microsoft: MFA sign-ins can
+take hours) are stored and alerted within that time. A row first stored although it was created before the overlap window is
 *late*: a ``watch.late_signin`` log line, ``PollResult.late_signin_ids`` and the stream's
 ``poll_state.late_rows`` counter record it.
 
@@ -26,6 +26,7 @@ held open while Graph is slow or throttling.
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -60,6 +61,7 @@ from breakglass.watcher.health import StreamHealth, all_stream_health, stream_he
 __all__ = [
     "DEEP_READ_EVERY",
     "PollResult",
+    "deep_read_every",
     "poll_once",
     "poll_once_async",
     "poll_states",
@@ -71,9 +73,15 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
-#: The retention window is re-read at least this often (the poll interval is subtracted,
-#: so the poll that first finds the hour elapsed is never late).
+#: The retention window is re-read at least this often by default (``[watch]
+#: deep_read_minutes``; the poll interval is subtracted, so the poll that first finds the
+#: time elapsed is never late).
 DEEP_READ_EVERY = timedelta(hours=1)
+
+
+def deep_read_every(settings: Settings) -> timedelta:
+    """How often the whole retention window is re-read (``[watch] deep_read_minutes``)."""
+    return timedelta(minutes=settings.watch.deep_read_minutes)
 
 
 @dataclass
@@ -123,7 +131,7 @@ def _window(
     if state is None or state.watermark is None or state.deep_read_at is None:
         return deep_start, now, True
     interval = timedelta(seconds=settings.watch.poll_seconds)
-    if now - state.deep_read_at >= DEEP_READ_EVERY - interval:
+    if now - state.deep_read_at >= deep_read_every(settings) - interval:
         # Cheap: the query is filtered to the emergency accounts.
         return deep_start, now, True
     return state.watermark - timedelta(hours=settings.thresholds.overlap_hours), now, False
@@ -137,12 +145,20 @@ def _record_failure(
     now: datetime,
     *,
     cause: GraphError | None = None,
+    failed_at: datetime | None = None,
 ) -> bool:
-    """Count a failed poll; enqueue the blind alert once per episode. True when blind."""
+    """Count a failed poll; enqueue the blind alert once per episode. True when blind.
+
+    Blindness is judged when the failure is known (``failed_at``: the poll's start plus
+    the time its reads took), as ``/readyz`` judges it, not when the poll started: a read
+    that Graph fails only after the SDK's retries (15–25 s of 503s) would otherwise be
+    judged that much too early, and an outage ending before the next failure is recorded
+    would turn ``/readyz`` red without ever raising the alert.
+    """
     state.last_attempt_at = now
     state.consecutive_failures = (state.consecutive_failures or 0) + 1
     state.last_error = error
-    health = stream_health(state.stream, state, settings, now)
+    health = stream_health(state.stream, state, settings, failed_at or now)
     if not health.blind:
         return False
     if state.blind_alerted_at is None:
@@ -308,6 +324,7 @@ async def poll_once_async(
     from breakglass.graph.session import GraphSession
 
     now = (now or utcnow()).astimezone(UTC)
+    began = time.monotonic()
     result = PollResult(started_at=now)
     deep: dict[str, bool] = {}
     with store.session() as session:
@@ -350,7 +367,10 @@ async def poll_once_async(
                 if not isinstance(outcome, GraphError):
                     raise outcome
                 result.errors[stream.name] = str(outcome)
-                if _record_failure(session, settings, state, str(outcome), now, cause=outcome):
+                failed_at = now + timedelta(seconds=time.monotonic() - began)
+                if _record_failure(
+                    session, settings, state, str(outcome), now, cause=outcome, failed_at=failed_at
+                ):
                     result.blind_streams.append(stream.name)
                 continue
             overlap_start = (

@@ -111,8 +111,10 @@ def _produce_every_event(sim: Sim) -> datetime:
     jobs.sweep(sim.store, sim.settings, now=t0 + timedelta(hours=27))  # 3 h overdue
     interval = timedelta(seconds=sim.settings.watch.poll_seconds)
     sim.fault(path="auditLogs/signIns", status=500, count=50)
+    # Half an interval off the blindness limit (three intervals after the last success), so
+    # the third failed poll is unambiguously past it.
     for k in range(1, 5):
-        jobs.poll(sim.store, sim.settings, now=t0 + k * interval)
+        jobs.poll(sim.store, sim.settings, now=t0 + (k + 0.5) * interval)
     sim.clear_faults()
     jobs.poll(sim.store, sim.settings, now=t0 + 5 * interval)
     jobs.dispatch(sim.store, sim.settings, now=t0 + timedelta(hours=30))
@@ -161,7 +163,7 @@ def _expected(sim: Sim, outbox: OutboxRow, t0: datetime) -> list[str]:
     state = next(s for s in query(sim.settings, PollStateRow) if s.stream == p["stream"])
     facts = [p["stream"], *_when(t0), "Graph answered 500", "What to do"]
     if outbox.event_type == "monitor_blind":
-        return [*facts, "4 failed polls"]
+        return [*facts, "3 failed polls"]
     assert state.consecutive_failures == 0
     return facts
 

@@ -13,10 +13,10 @@ import pytest
 
 from breakglass.audit import init_checkpoint_key
 from breakglass.store.tables import AuditCheckpointRow, DeliveryRow, OutboxRow, SignInRow
-from tests.service.conftest import Served, start_serve
 from tests.support.cli import run_main
 from tests.support.faults import CONFIG as FEW_ROLES
 from tests.support.notify import Receiver, hook_channel
+from tests.support.serve import Served, start_serve
 from tests.support.sim import Sim, query, sign_in
 from tests.support.tenant import BG1, BG2
 from tests.support.waiting import wait_for

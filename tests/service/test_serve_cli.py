@@ -14,9 +14,9 @@ from sqlalchemy import select
 from breakglass.audit import init_checkpoint_key
 from breakglass.scheduler import run_service
 from breakglass.store.tables import AuditCheckpointRow, SignInRow
-from tests.service.conftest import Served, start_serve
 from tests.support.cli import run_main
 from tests.support.faults import CONFIG as FEW_ROLES
+from tests.support.serve import Served, start_serve
 from tests.support.sim import Sim, Tenant, query, sign_in
 from tests.support.tenant import BG1, healthy_tenant
 from tests.support.waiting import wait_for
