@@ -1,17 +1,30 @@
-"""Scale benchmark for `breakglass check` (issue 2/3 targets).
+"""Scale benchmark for ``breakglass check``: cold process and warm in the service.
 
 Generates tenants of growing size (up to 500 CA policies, 200 groups, 20,000 users,
-4 emergency accounts), serves each from the simulator and runs `breakglass check` in a
-fresh process. Prints per size: wall time and the HTTP requests the simulator served.
-Targets: largest tenant < 10 s on a 2-core machine; requests independent of user count.
+4 emergency accounts; ``tiny`` is the test suite's healthy tenant with 2 accounts), serves
+each from the tenant simulator in its own process (``breakglass simulate``) and measures:
 
-    .venv/bin/python bench/bench_check.py [--sizes small,medium,large,xl]
+* cold: ``breakglass check`` as a person runs it (the console script, a fresh process, the
+  run stored in a migrated SQLite database, a JSON report written), ``--repeat`` times:
+  wall time of the whole process and the HTTP requests the simulator served (token and
+  preflight included);
+* warm: the check job of the service (``jobs.run_check`` with the store, as the scheduler
+  calls it) ``--warm`` times in this one long-running process: the first run (imports,
+  connections) and the median of the later ones, with their Graph requests.
+
+Targets: a cold check of a small tenant < 1.5 s; a warm check of the 20,000-user,
+500-policy tenant (``xl``) < 1 s; requests independent of the user count.
+
+    .venv/bin/python bench/bench_check.py [--sizes tiny,small,medium,large,xl]
+        [--repeat 5] [--warm 5]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -20,9 +33,11 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import httpx
 
-from breakglass.simulator import SimulatorServer, load_scenario, write_config
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
 from tests.support.tenant import (
     EXCLUSION_GROUP,
     GA,
@@ -37,6 +52,7 @@ from tests.support.tenant import (
 )
 
 SIZES = {
+    "tiny": None,  # the healthy test tenant as it is
     "small": (1_000, 50, 20),
     "medium": (5_000, 100, 100),
     "large": (20_000, 200, 250),
@@ -103,51 +119,93 @@ def build(users: int, groups: int, policies: int, rng: random.Random) -> dict[st
     return s
 
 
-def run_one(name: str, users: int, groups: int, policies: int) -> None:
-    rng = random.Random(7)
-    scenario = load_scenario(build(users, groups, policies, rng))
+def _requests(sim: httpx.Client) -> int:
+    return int(sim.get("/stats").json()["requests"])
+
+
+def run_one(name: str, size: tuple[int, int, int] | None, repeat: int, warm: int) -> None:
+    from bench_memory import _start_simulator
+
+    from breakglass.config import load_settings
+    from breakglass.jobs import run_check
+    from breakglass.store import Store
+    from tests.support.sim import merge_toml
+
+    scenario = healthy_tenant() if size is None else build(*size, random.Random(7))
+    users = len(scenario["users"])
+    policies = len(scenario["conditionalAccessPolicies"])
     with tempfile.TemporaryDirectory() as tmp:
-        server = SimulatorServer(scenario, state_dir=Path(tmp) / "sim").start()
+        folder = Path(tmp)
+        (folder / "scenario.json").write_text(json.dumps(scenario))
+        config = folder / "bg.toml"
+        simulator, control = _start_simulator(folder / "scenario.json", config)
+        sim = httpx.Client(base_url=control, timeout=60)
         try:
-            config = write_config(server, scenario, Path(tmp) / "bg.toml")
+            merge_toml(config, {"store": {"url": f"sqlite:///{folder / 'bg.db'}"}})
+            settings = load_settings(config)
+            with Store.open(settings.store_url, require_migrated=False) as store:
+                store.upgrade()
             exe = Path(sys.executable).parent / "breakglass"
-            before = server.request_count
-            start = time.perf_counter()
-            proc = subprocess.run(
-                [
-                    str(exe),
-                    "check",
-                    "-c",
-                    str(config),
-                    "--no-store",
-                    "-f",
-                    "json",
-                    "--fail-on",
-                    "none",
-                ],
-                capture_output=True,
-                text=True,
-            )
-            wall = time.perf_counter() - start
-            served = server.request_count - before
+            argv = [str(exe), "check", "-c", str(config), "-f", "json", "--fail-on", "none"]
+            cold: list[float] = []
+            cold_requests: list[int] = []
+            findings = 0
+            for _ in range(repeat):
+                before = _requests(sim)
+                start = time.perf_counter()
+                proc = subprocess.run(
+                    [*argv, "-o", str(folder / "report.json")], capture_output=True, text=True
+                )
+                cold.append(time.perf_counter() - start)
+                cold_requests.append(_requests(sim) - before)
+                if proc.returncode not in (0, 4):
+                    print(proc.stderr[-2000:], file=sys.stderr)
+                    raise SystemExit(f"{name}: breakglass check exited {proc.returncode}")
+                findings = len(json.loads((folder / "report.json").read_text())["findings"])
+            warm_times: list[float] = []
+            warm_requests: list[int] = []
+            with Store.open(settings.store_url) as store:
+                for _ in range(warm):
+                    before = _requests(sim)
+                    start = time.perf_counter()
+                    run_check(store, settings)
+                    warm_times.append(time.perf_counter() - start)
+                    warm_requests.append(_requests(sim) - before)
         finally:
-            server.stop()
-    status = "ok" if proc.returncode in (0, 4) else f"exit {proc.returncode}"
-    print(
-        f"{name:16} users={users:6d} groups={groups:4d} policies={policies:4d}  "
-        f"wall={wall:6.2f}s  requests={served:4d}  ({status})",
-        flush=True,
-    )
-    if proc.returncode not in (0, 4):
-        print(proc.stderr[-2000:], file=sys.stderr)
+            sim.close()
+            simulator.terminate()
+            simulator.wait(timeout=30)
+    line = f"{name:14} users={users:6d} policies={policies:4d} findings={findings:5d}"
+    if cold:
+        line += (
+            f"  cold: median {statistics.median(cold):5.2f} s (min {min(cold):5.2f}, "
+            f"max {max(cold):5.2f}), {cold_requests[-1]} requests"
+        )
+    if warm_times:
+        later = warm_times[1:] or warm_times
+        line += (
+            f"  warm: first {warm_times[0]:5.2f} s, later median {statistics.median(later):5.2f} s "
+            f"(max {max(later):5.2f}), {warm_requests[-1]} requests"
+        )
+    print(line, flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--sizes", default=",".join(SIZES))
+    parser.add_argument("--sizes", default="tiny,small,medium,large,xl")
+    parser.add_argument("--repeat", type=int, default=5, help="cold runs (fresh processes)")
+    parser.add_argument("--warm", type=int, default=5, help="check-job runs in this process")
     args = parser.parse_args()
+    from breakglass.logs import configure_logging
+
+    configure_logging("warning")
+    print(
+        f"cold: `breakglass check` in a fresh process, median of {args.repeat}; warm: the "
+        f"service's check job in this process, {args.warm} runs",
+        flush=True,
+    )
     for name in args.sizes.split(","):
-        run_one(name, *SIZES[name])
+        run_one(name, SIZES[name], args.repeat, args.warm)
 
 
 if __name__ == "__main__":

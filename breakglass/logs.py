@@ -10,7 +10,32 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-import structlog
+
+def _load_structlog() -> None:
+    """Load structlog without letting ``structlog.dev`` import rich.
+
+    structlog.dev imports rich (its console, tracebacks and pygments, ~50 ms) only to offer
+    rich exception formatting, which breakglass never uses (``plain_traceback`` below). So
+    while structlog loads first, ``import rich`` fails for it (rich is ``None`` in
+    ``sys.modules``); the entry is removed after, and whoever needs rich imports it as
+    usual. Only in a single-threaded process: another thread importing rich meanwhile
+    would fail.
+    """
+    import threading
+
+    if "structlog" in sys.modules or "rich" in sys.modules or threading.active_count() > 1:
+        return
+    sys.modules["rich"] = None  # type: ignore[assignment]
+    try:
+        import structlog  # noqa: F401
+    finally:
+        if "rich" in sys.modules and sys.modules["rich"] is None:
+            del sys.modules["rich"]
+
+
+_load_structlog()
+
+import structlog  # noqa: E402
 
 __all__ = ["configure_logging", "muted", "redact_secrets"]
 

@@ -29,8 +29,14 @@ NO_ANCHOR = (
 
 def expected_certificate(config: Path | None, cert: Path | None) -> x509.Certificate:
     """The certificate to check the signer against, or exit 2 saying what to give."""
-    from breakglass.config import find_config
     from breakglass.signing import load_certificate
+
+    if cert is not None and config is None:  # no configuration to read (pydantic: 0.1 s)
+        try:
+            return load_certificate(cert)
+        except SigningError as exc:
+            fail(str(exc), ExitCode.USAGE)
+    from breakglass.config import find_config
 
     path = find_config(config)
     try:

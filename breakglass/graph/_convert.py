@@ -1,9 +1,12 @@
-"""Convert the SDK's typed models into our snapshot types (``breakglass.snapshot``).
+"""Convert Graph's JSON objects into our snapshot types (``breakglass.snapshot``).
 
-The SDK turns an enum value it does not know into ``None`` and types that are missing from
-its v1.0 model (``x509CertificateAuthenticationMethod``) into the base class with the data in
-``additional_data``. Converters keep the ``@odata.type`` string and leave ``None`` where Graph
-gave no value, so checks can tell "unknown" from "false".
+Every read is raw JSON through the SDK's request pipeline (``GraphSession.get_raw``): the
+typed models would import about 1,300 model modules on first use and parse slowly. The
+converters type-check what they read the way the SDK would, and stricter where a verdict
+depends on it: a value of the wrong type, an unknown enum member and a missing required
+property are recorded (``None``, ``unknown``) or raise ``ValueError`` naming the property,
+never guessed. They keep the ``@odata.type`` string and leave ``None`` where Graph gave no
+value, so checks can tell "unknown" from "false".
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ from breakglass.snapshot import (
     AuthMethod,
     CaPolicy,
     DirectoryObjectRef,
-    Group,
     KeyRestrictions,
     MethodConfiguration,
     Organization,
@@ -34,10 +36,10 @@ __all__ = [
     "auth_method",
     "ca_policy",
     "directory_object_raw",
-    "group",
     "initial_domain",
     "method_configuration",
     "organization",
+    "pim_assignment",
     "pim_policy",
     "role_definition",
     "role_instance",
@@ -45,230 +47,405 @@ __all__ = [
     "user_info_raw",
 ]
 
+#: Enum members as Graph spells them (the SDK's enums; first letter case-insensitive).
+_POLICY_STATES = frozenset({"enabled", "disabled", "enabledForReportingButNotEnforced"})
+_GRANT_CONTROLS = frozenset(
+    {
+        "block",
+        "mfa",
+        "compliantDevice",
+        "domainJoinedDevice",
+        "approvedApplication",
+        "compliantApplication",
+        "passwordChange",
+        "unknownFutureValue",
+        "riskRemediation",
+    }
+)
+_METHOD_STATES = frozenset({"enabled", "disabled"})
+_ENFORCEMENT_TYPES = frozenset({"allow", "block", "unknownFutureValue"})
+
 
 def _dt(value: Any) -> datetime | None:
     return parse_graph_time(value)
 
 
-def _str(value: Any) -> str | None:
+def _object(data: Any, what: str) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise ValueError(f"{what}: expected a JSON object, got {_show(data)}")
+    return data
+
+
+def _child(data: dict[str, Any], name: str, what: str) -> dict[str, Any] | None:
+    """An optional nested object: ``None`` when absent or null, else it must be an object."""
+    value = data.get(name)
     if value is None:
         return None
-    return str(value.value) if hasattr(value, "value") else str(value)
+    if not isinstance(value, dict):
+        raise ValueError(f"{what}: {name}: expected an object, got {_show(value)}")
+    return value
 
 
-def organization(model: Any) -> Organization:
-    _required(model, "organization", "id")
-    domains = list(model.verified_domains or [])
-    initial = next((d.name for d in domains if d.is_initial and d.name), None)
-    return Organization(
-        id=str(model.id),
-        display_name=model.display_name,
-        initial_domain=initial.lower() if initial else None,
-        verified_domains=tuple(str(d.name).lower() for d in domains if d.name),
-    )
+def _text(data: dict[str, Any] | None, name: str) -> str | None:
+    value = data.get(name) if data else None
+    return value if isinstance(value, str) else None
 
 
-def auth_method(model: Any) -> AuthMethod:
-    extra = dict(getattr(model, "additional_data", None) or {})
-    odata_type = getattr(model, "odata_type", None) or extra.get("@odata.type")
-    if not odata_type:
-        raise ValueError(f"authentication method {getattr(model, 'id', '?')} has no @odata.type")
-    created = _dt(getattr(model, "created_date_time", None)) or _dt(extra.get("createdDateTime"))
-    return AuthMethod(
-        id=str(model.id),
-        odata_type=str(odata_type),
-        display_name=getattr(model, "display_name", None) or extra.get("displayName"),
-        created=created,
-        model=getattr(model, "model", None),
-        aaguid=getattr(model, "aa_guid", None),
-        is_usable=getattr(model, "is_usable", None),
-        usability_reason=getattr(model, "method_usability_reason", None)
-        or extra.get("methodUsabilityReason"),
-        extra=frozen_mapping({k: v for k, v in extra.items() if isinstance(v, (str, int, bool))}),
-    )
+def _flag(data: dict[str, Any] | None, name: str) -> bool | None:
+    value = data.get(name) if data else None
+    return value if isinstance(value, bool) else None
 
 
-def _required(model: Any, what: str, *names: str) -> None:
+def _time(data: dict[str, Any], name: str, what: str) -> datetime | None:
+    """A timestamp property; ``null``, ``""`` and 0001-01-01 are "never", anything else raises."""
+    value = data.get(name)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or parse_graph_time(value, never_as_none=False) is None:
+        raise ValueError(f"{what}: {name}: {_show(value)} is not a timestamp")
+    return parse_graph_time(value)
+
+
+def _list(data: dict[str, Any] | None, name: str, what: str) -> list[Any]:
+    """A collection property (absent or null: empty); anything else but a list raises."""
+    value = data.get(name) if data else None
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ValueError(f"{what}: {name}: expected a list, got {_show(value)}")
+    return value
+
+
+def _strings(data: dict[str, Any] | None, name: str, what: str) -> tuple[str, ...]:
+    items = _list(data, name, what)
+    for item in items:
+        if not isinstance(item, str):
+            raise ValueError(f"{what}: {name}: an item is not a string: {_show(item)}")
+    return tuple(items)
+
+
+def _enum(value: Any, members: frozenset[str]) -> str | None:
+    """An enum member as Graph spells it, or ``None`` (unknown member, wrong type)."""
+    if not isinstance(value, str) or not value:
+        return None
+    key = value[0].lower() + value[1:]
+    return key if key in members else None
+
+
+def _required(data: dict[str, Any], what: str, *names: str) -> None:
     """Raise ``ValueError`` naming the first of ``names`` that Graph left empty."""
     for name in names:
-        if getattr(model, name, None) is None:
-            ident = getattr(model, "id", None)
-            prop = _camel(name)
-            raise ValueError(f"{what} {ident or '(without id)'} came without {prop}")
+        if data.get(name) is None or (name == "id" and not isinstance(data.get(name), str)):
+            ident = _text(data, "id")
+            raise ValueError(f"{what} {ident or '(without id)'} came without {name}")
 
 
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
+def _id_string(data: dict[str, Any], name: str, what: str) -> str:
+    value = data.get(name)
+    if not isinstance(value, str) or not value:
+        ident = _text(data, "id")
+        raise ValueError(
+            f"{what} {ident or '(without id)'}: {name}: expected an id, got {_show(value)}"
+        )
+    return value
 
 
-def role_instance(model: Any) -> RoleInstance:
-    _required(model, "role assignment", "id", "principal_id", "role_definition_id")
-    principal = getattr(model, "principal", None)
+def organization(data: Any) -> Organization:
+    data = _object(data, "the organization")
+    _required(data, "organization", "id")
+    domains = [
+        _object(d, "a verified domain") for d in _list(data, "verifiedDomains", "organization")
+    ]
+    names = [d["name"] for d in domains if isinstance(d.get("name"), str) and d["name"]]
+    initial = next(
+        (d["name"] for d in domains if d.get("isInitial") is True and _text(d, "name")), None
+    )
+    return Organization(
+        id=data["id"],
+        display_name=_text(data, "displayName"),
+        initial_domain=initial.lower() if initial else None,
+        verified_domains=tuple(name.lower() for name in names),
+    )
+
+
+#: Properties of an authentication method read into named fields (the rest: ``extra``).
+_METHOD_FIELDS = frozenset(
+    {
+        "id",
+        "@odata.type",
+        "displayName",
+        "createdDateTime",
+        "model",
+        "aaGuid",
+        "isUsable",
+        "methodUsabilityReason",
+    }
+)
+
+
+#: The method types msgraph-sdk's v1.0 model knows (``x509CertificateAuthenticationMethod``
+#: is not among them).
+_KNOWN_METHODS = frozenset(
+    f"{name}AuthenticationMethod"
+    for name in (
+        "email",
+        "external",
+        "fido2",
+        "microsoftAuthenticator",
+        "password",
+        "phone",
+        "platformCredential",
+        "qrCodePin",
+        "resourceAccountKey",
+        "softwareOath",
+        "temporaryAccessPass",
+        "windowsHelloForBusiness",
+    )
+)
+
+
+def auth_method(data: Any) -> AuthMethod:
+    data = _object(data, "an authentication method")
+    _required(data, "authentication method", "id")
+    odata_type = _text(data, "@odata.type")
+    if not odata_type:
+        raise ValueError(f"authentication method {data['id']} has no @odata.type")
+    what = f"authentication method {data['id']}"
+    # A method type the SDK's model lacks keeps its other plain properties (as the SDK's
+    # additional_data did); known types carry nothing extra.
+    extra = (
+        {}
+        if odata_type.rsplit(".", 1)[-1] in _KNOWN_METHODS
+        else {
+            k: v
+            for k, v in data.items()
+            if k not in _METHOD_FIELDS and not k.startswith("@") and isinstance(v, (str, int, bool))
+        }
+    )
+    return AuthMethod(
+        id=data["id"],
+        odata_type=odata_type,
+        display_name=_text(data, "displayName"),
+        created=_time(data, "createdDateTime", what),
+        model=_text(data, "model"),
+        aaguid=_text(data, "aaGuid"),
+        is_usable=_flag(data, "isUsable"),
+        usability_reason=_text(data, "methodUsabilityReason"),
+        extra=frozen_mapping(extra),
+    )
+
+
+def role_instance(data: Any) -> RoleInstance:
+    data = _object(data, "a role assignment")
+    _required(data, "role assignment", "id", "principalId", "roleDefinitionId")
+    what = f"role assignment {data['id']}"
+    principal = _child(data, "principal", what)
+    principal_type = _text(principal, "@odata.type")
     return RoleInstance(
-        id=str(model.id),
-        principal_id=str(model.principal_id),
-        role_definition_id=str(model.role_definition_id),
-        directory_scope_id=model.directory_scope_id,
-        start=_dt(getattr(model, "start_date_time", None)),
-        end=_dt(getattr(model, "end_date_time", None)),
-        assignment_type=getattr(model, "assignment_type", None),
-        member_type=getattr(model, "member_type", None),
-        principal_type=(
-            str(principal.odata_type).rsplit(".", 1)[-1]
-            if principal is not None and principal.odata_type
-            else None
-        ),
-        principal_name=getattr(principal, "display_name", None) if principal else None,
+        id=data["id"],
+        principal_id=_id_string(data, "principalId", "role assignment"),
+        role_definition_id=_id_string(data, "roleDefinitionId", "role assignment"),
+        directory_scope_id=_text(data, "directoryScopeId"),
+        start=_time(data, "startDateTime", what),
+        end=_time(data, "endDateTime", what),
+        assignment_type=_text(data, "assignmentType"),
+        member_type=_text(data, "memberType"),
+        principal_type=principal_type.rsplit(".", 1)[-1] if principal_type else None,
+        principal_name=_text(principal, "displayName"),
     )
 
 
-def role_definition(model: Any) -> RoleDefinition:
-    _required(model, "role definition", "id")
+def role_definition(data: Any) -> RoleDefinition:
+    data = _object(data, "a role definition")
+    _required(data, "role definition", "id")
     return RoleDefinition(
-        id=str(model.id), template_id=model.template_id, display_name=model.display_name
+        id=data["id"],
+        template_id=_text(data, "templateId"),
+        display_name=_text(data, "displayName"),
     )
 
 
-def _enum_list(values: Any) -> tuple[tuple[str, ...], bool]:
-    """Enum members as strings; the flag says whether any member was unknown (None)."""
-    items = list(values or [])
-    known = tuple(str(v.value) if hasattr(v, "value") else str(v) for v in items if v is not None)
+def _enum_list(values: Any, members: frozenset[str], what: str) -> tuple[tuple[str, ...], bool]:
+    """Enum members as strings; the flag says whether any member was unknown.
+
+    A list, or (as Graph serialises flags enums) one comma-separated string; null is empty.
+    """
+    if values is None:
+        return (), False
+    if isinstance(values, str):
+        items: list[Any] = [v.strip() for v in values.split(",")] if values else []
+    elif isinstance(values, list):
+        items = values
+    else:
+        raise ValueError(f"{what}: expected a list, got {_show(values)}")
+    known = tuple(m for m in (_enum(v, members) for v in items) if m is not None)
     return known, len(known) != len(items)
 
 
-def ca_policy(model: Any) -> CaPolicy:
-    _required(model, "Conditional Access policy", "id", "conditions")
-    _required(model.conditions, f"Conditional Access policy {model.id}: conditions", "users")
-    conditions = model.conditions
-    users = conditions.users if conditions else None
-    apps = conditions.applications if conditions else None
-    clients = conditions.client_applications if conditions else None
-    grant = model.grant_controls
+def ca_policy(data: Any) -> CaPolicy:
+    data = _object(data, "a Conditional Access policy")
+    _required(data, "Conditional Access policy", "id", "conditions")
+    what = f"Conditional Access policy {data['id']}"
+    conditions = _object(data["conditions"], f"{what}: conditions")
+    _required(conditions, f"{what}: conditions", "users")
+    users = _object(conditions["users"], f"{what}: conditions.users")
+    apps = _child(conditions, "applications", f"{what}: conditions")
+    clients = _child(conditions, "clientApplications", f"{what}: conditions")
+    grant = _child(data, "grantControls", what)
     unknown: list[str] = []
-    state = _str(model.state)
-    if state is None or state == "unknownFutureValue":
+    state = _enum(data.get("state"), _POLICY_STATES)
+    if state is None:
         unknown.append("state")
-        state = None
-    controls, bad_controls = _enum_list(grant.built_in_controls if grant else None)
+    controls, bad_controls = _enum_list(
+        grant.get("builtInControls") if grant else None,
+        _GRANT_CONTROLS,
+        f"{what}: grantControls.builtInControls",
+    )
     if bad_controls or "unknownFutureValue" in controls:
         unknown.append("grantControls.builtInControls")
-    strength = grant.authentication_strength if grant else None
+    strength = _child(grant, "authenticationStrength", what) if grant else None
 
     def ids(name: str) -> tuple[str, ...]:
-        return tuple(str(x) for x in (getattr(users, name, None) or []))
+        return _strings(users, name, f"{what}: conditions.users")
 
     return CaPolicy(
-        id=str(model.id),
-        display_name=model.display_name,
+        id=data["id"],
+        display_name=_text(data, "displayName"),
         state=state,
-        include_users=ids("include_users"),
-        exclude_users=ids("exclude_users"),
-        include_groups=ids("include_groups"),
-        exclude_groups=ids("exclude_groups"),
-        include_roles=ids("include_roles"),
-        exclude_roles=ids("exclude_roles"),
-        include_guests=bool(users and users.include_guests_or_external_users),
-        exclude_guests=bool(users and users.exclude_guests_or_external_users),
-        workload_identity=bool(clients and (clients.include_service_principals or [])),
-        auth_context=tuple(
-            str(x)
-            for x in (getattr(apps, "include_authentication_context_class_references", None) or [])
+        include_users=ids("includeUsers"),
+        exclude_users=ids("excludeUsers"),
+        include_groups=ids("includeGroups"),
+        exclude_groups=ids("excludeGroups"),
+        include_roles=ids("includeRoles"),
+        exclude_roles=ids("excludeRoles"),
+        include_guests=users.get("includeGuestsOrExternalUsers") is not None,
+        exclude_guests=users.get("excludeGuestsOrExternalUsers") is not None,
+        workload_identity=bool(
+            _list(clients, "includeServicePrincipals", f"{what}: conditions.clientApplications")
+        ),
+        auth_context=_strings(
+            apps,
+            "includeAuthenticationContextClassReferences",
+            f"{what}: conditions.applications",
         ),
         built_in_controls=controls,
-        grant_operator=grant.operator if grant else None,
+        grant_operator=_text(grant, "operator"),
         authentication_strength=(
-            (strength.display_name or strength.id) if strength is not None else None
+            (_text(strength, "displayName") or _text(strength, "id"))
+            if strength is not None
+            else None
         ),
-        modified=_dt(model.modified_date_time),
+        modified=_time(data, "modifiedDateTime", what),
         unknown=tuple(unknown),
     )
 
 
-def group(model: Any, members: tuple[DirectoryObjectRef, ...] | None) -> Group:
-    return Group(
-        id=str(model.id),
-        display_name=model.display_name,
-        is_assignable_to_role=model.is_assignable_to_role,
-        members=members,
-    )
+def _duration_seconds(value: Any, what: str) -> float | None:
+    """An ISO 8601 duration (``PT8H``) in seconds; null is ``None``; anything else raises."""
+    if value is None:
+        return None
+    from kiota_abstractions.date_utils import parse_timedelta_string
+
+    if isinstance(value, str):
+        try:
+            return parse_timedelta_string(value).total_seconds()
+        except ValueError:
+            pass
+    raise ValueError(f"{what}: maximumDuration: {_show(value)} is not a duration")
 
 
-def _seconds(value: Any) -> float | None:
-    return value.total_seconds() if value is not None else None
-
-
-def pim_rule(model: Any) -> PimRule:
-    target = getattr(model, "target", None)
-    raw: dict[str, Any] = {
-        "caller": getattr(target, "caller", None),
-        "level": getattr(target, "level", None),
-    }
-    odata_type = str(getattr(model, "odata_type", None) or "")
+def pim_rule(data: Any) -> PimRule:
+    data = _object(data, "a PIM policy rule")
+    _required(data, "PIM policy rule", "id")
+    what = f"PIM policy rule {data['id']}"
+    target = _child(data, "target", what)
+    raw: dict[str, Any] = {"caller": _text(target, "caller"), "level": _text(target, "level")}
+    odata_type = _text(data, "@odata.type") or ""
     kind = odata_type.rsplit(".", 1)[-1]
     if kind == "unifiedRoleManagementPolicyExpirationRule":
-        raw["isExpirationRequired"] = model.is_expiration_required
-        raw["maximumDurationSeconds"] = _seconds(model.maximum_duration)
+        raw["isExpirationRequired"] = _flag(data, "isExpirationRequired")
+        raw["maximumDurationSeconds"] = _duration_seconds(data.get("maximumDuration"), what)
     elif kind == "unifiedRoleManagementPolicyEnablementRule":
-        raw["enabledRules"] = list(model.enabled_rules or [])
+        raw["enabledRules"] = list(_strings(data, "enabledRules", what))
     elif kind == "unifiedRoleManagementPolicyApprovalRule":
-        setting = model.setting
-        raw["isApprovalRequired"] = setting.is_approval_required if setting else None
-        stages = list(setting.approval_stages or []) if setting else []
+        setting = _child(data, "setting", what)
+        raw["isApprovalRequired"] = _flag(setting, "isApprovalRequired")
+        stages = _list(setting, "approvalStages", f"{what}: setting")
         raw["approvalStages"] = len(stages)
         # Every stage needs someone to approve; a stage without primary approvers blocks.
         raw["stagesWithoutApprovers"] = sum(
-            1 for stage in stages if stage is None or not (stage.primary_approvers or [])
+            1
+            for stage in stages
+            if not isinstance(stage, dict)
+            or not _list(stage, "primaryApprovers", f"{what}: an approval stage")
         )
     elif kind == "unifiedRoleManagementPolicyAuthenticationContextRule":
-        raw["isEnabled"] = model.is_enabled
-        raw["claimValue"] = model.claim_value
+        raw["isEnabled"] = _flag(data, "isEnabled")
+        raw["claimValue"] = _text(data, "claimValue")
     return PimRule(
-        id=str(model.id), odata_type=odata_type, level=raw["level"], raw=frozen_mapping(raw)
+        id=data["id"], odata_type=odata_type, level=raw["level"], raw=frozen_mapping(raw)
     )
 
 
-def pim_policy(model: Any, role_definition_id: str) -> PimPolicy:
-    _required(model, "PIM policy", "id", "rules")
+def pim_assignment(data: Any) -> tuple[str, str]:
+    """A PIM policy assignment as ``(roleDefinitionId, policyId)``."""
+    data = _object(data, "a PIM policy assignment")
+    role, policy = data.get("roleDefinitionId"), data.get("policyId")
+    if not (isinstance(role, str) and role and isinstance(policy, str) and policy):
+        raise ValueError(f"one ({_text(data, 'id')}) lacks its roleDefinitionId or policyId")
+    return role, policy
+
+
+def pim_policy(data: Any, role_definition_id: str) -> PimPolicy:
+    data = _object(data, "a PIM policy")
+    _required(data, "PIM policy", "id", "rules")
     return PimPolicy(
-        id=str(model.id),
+        id=data["id"],
         role_definition_id=role_definition_id,
-        rules=tuple(pim_rule(r) for r in (model.rules or [])),
+        rules=tuple(pim_rule(r) for r in _list(data, "rules", f"PIM policy {data['id']}")),
     )
 
 
-def method_configuration(model: Any) -> MethodConfiguration:
-    _required(model, "method configuration", "id")
+def method_configuration(data: Any) -> MethodConfiguration:
+    data = _object(data, "a method configuration")
+    _required(data, "method configuration", "id")
+    what = f"method configuration {data['id']}"
 
-    def target_ids(items: Any) -> tuple[str, ...]:
-        return tuple(str(t.id) for t in (items or []) if t is not None and t.id)
+    def target_ids(name: str) -> tuple[str, ...]:
+        targets = _list(data, name, what)
+        return tuple(
+            t["id"]
+            for t in targets
+            if isinstance(t, dict) and isinstance(t.get("id"), str) and t["id"]
+        )
 
-    state = _str(model.state)
     return MethodConfiguration(
-        id=str(model.id),
-        state=None if state == "unknownFutureValue" else state,
-        include_target_ids=target_ids(getattr(model, "include_targets", None)),
-        exclude_target_ids=target_ids(getattr(model, "exclude_targets", None)),
-        key_restrictions=_key_restrictions(getattr(model, "key_restrictions", None)),
+        id=data["id"],
+        state=_enum(data.get("state"), _METHOD_STATES),
+        include_target_ids=target_ids("includeTargets"),
+        exclude_target_ids=target_ids("excludeTargets"),
+        key_restrictions=_key_restrictions(_child(data, "keyRestrictions", what), what),
     )
 
 
-def _key_restrictions(model: Any) -> KeyRestrictions | None:
-    if model is None:
+def _key_restrictions(data: dict[str, Any] | None, what: str) -> KeyRestrictions | None:
+    if data is None:
         return None
-    kind = _str(model.enforcement_type)
+    kind = _enum(data.get("enforcementType"), _ENFORCEMENT_TYPES)
     return KeyRestrictions(
-        is_enforced=model.is_enforced if isinstance(model.is_enforced, bool) else None,
-        enforcement_type=kind.lower() if kind in ("allow", "block") else None,
-        aaguids=frozenset(str(a).lower() for a in (model.aa_guids or []) if a),
+        is_enforced=_flag(data, "isEnforced"),
+        enforcement_type=kind if kind in ("allow", "block") else None,
+        aaguids=frozenset(
+            a.lower() for a in _strings(data, "aaGuids", f"{what}: keyRestrictions") if a
+        ),
     )
 
 
-def initial_domain(models: Any) -> str | None:
+def initial_domain(items: Any) -> str | None:
     """The ``isInitial`` domain of a ``/domains`` listing (lower case), or None."""
-    for model in models or []:
-        if getattr(model, "is_initial", None) is True and model.id:
-            return str(model.id).lower()
+    for item in items or []:
+        if isinstance(item, dict) and item.get("isInitial") is True and _text(item, "id"):
+            return str(item["id"]).lower()
     return None
 
 

@@ -80,8 +80,8 @@ class Collector:
         url = s.url("/organization", {"$select": "id,displayName,verifiedDomains"})
 
         async def read() -> Any:
-            orgs = await s.get_all(
-                s.client.organization, url, what="the organization", permission="Directory.Read.All"
+            orgs = await s.get_all_raw(
+                url, what="the organization", permission="Directory.Read.All", objects_only=False
             )
             if not orgs:
                 raise GraphNotFoundError("Graph returned no organization", what="organization")
@@ -97,21 +97,14 @@ class Collector:
     async def initial_domain(self) -> str | None:
         """The tenant's initial domain from ``GET /domains`` (``isInitial``)."""
         s = self.session
-        models = await s.get_all(
-            s.client.domains,
-            s.url("/domains"),
-            what="the tenant's domains",
-            permission="Domain.Read.All",
+        items = await s.get_all_raw(
+            s.url("/domains"), what="the tenant's domains", permission="Domain.Read.All"
         )
-        return convert.initial_domain(models)
+        return convert.initial_domain(items)
 
     # -- declared accounts (batched) ----------------------------------------------------
     async def accounts(self, only: Sequence[Account] | None = None) -> dict[str, AccountData]:
         """The declared accounts (or ``only`` these), four batched reads each."""
-        from msgraph.generated.models.authentication_method_collection_response import (
-            AuthenticationMethodCollectionResponse,
-        )
-
         s = self.session
         declared = list(self.settings.accounts if only is None else only)
         items: list[BatchItem] = []
@@ -135,7 +128,7 @@ class Collector:
                 BatchItem(
                     f"methods:{oid}",
                     f"/users/{oid}/authentication/methods",
-                    AuthenticationMethodCollectionResponse,
+                    None,
                     f"authentication methods of {upn}",
                     "UserAuthenticationMethod.Read.All",
                 ),
@@ -174,15 +167,14 @@ class Collector:
                     activity_model, convert.sign_in_activity_raw, f"signInActivity of {acc.upn}"
                 ),
             )
-            builder = s.client.users.by_user_id(oid)
             methods = await self.record(
                 f"methods:{oid}",
-                self._pages(
+                self._raw_pages(
                     results.get(f"methods:{oid}"),
-                    builder.authentication.methods,
                     f"authentication methods of {acc.upn}",
                     "UserAuthenticationMethod.Read.All",
                     convert.auth_method,
+                    objects_only=False,
                 ),
             )
             member_of = await self.record(
@@ -204,28 +196,9 @@ class Collector:
             )
         return out
 
-    def _pages(
-        self,
-        first: Any,
-        builder: Any,
-        what: str,
-        permission: str,
-        conv: Callable[[Any], Any],
-    ) -> Callable[[], Awaitable[list[Any]]]:
-        async def read() -> list[Any]:
-            if isinstance(first, BaseException):
-                raise first
-            if first is None:
-                raise GraphError(f"no answer for {what}", what=what)
-            models = await self.session.rest_of(builder, first, what=what, permission=permission)
-            return [_converted(conv, m, what) for m in models]
-
-        return read
-
     # -- directory roles ----------------------------------------------------------------
     async def roles(self) -> tuple[tuple[RoleInstance, ...], tuple[RoleInstance, ...], Any]:
         s = self.session
-        directory = s.client.role_management.directory
 
         async def active() -> tuple[RoleInstance, ...]:
             url = s.url(
@@ -233,22 +206,22 @@ class Collector:
                 {"$expand": "principal"},
             )
             try:
-                models = await s.get_all(
-                    directory.role_assignment_schedule_instances,
+                models = await s.get_all_raw(
                     url,
                     what="active role assignments (PIM schedule instances)",
                     permission="RoleAssignmentSchedule.Read.Directory",
+                    objects_only=False,
                 )
                 return tuple(_converted(convert.role_instance, m, _ACTIVE) for m in models)
             except GraphLicenseError:
                 # Without Entra ID P2 there is no PIM: every assignment is standing and active.
                 log.info("graph.roles.no_pim", fallback="roleAssignments")
                 url = s.url("/roleManagement/directory/roleAssignments", {"$expand": "principal"})
-                models = await s.get_all(
-                    directory.role_assignments,
+                models = await s.get_all_raw(
                     url,
                     what="role assignments",
                     permission="RoleManagement.Read.Directory",
+                    objects_only=False,
                 )
                 return tuple(
                     _standing(_converted(convert.role_instance, m, "role assignments"))
@@ -260,11 +233,11 @@ class Collector:
                 "/roleManagement/directory/roleEligibilityScheduleInstances",
                 {"$expand": "principal"},
             )
-            models = await s.get_all(
-                directory.role_eligibility_schedule_instances,
+            models = await s.get_all_raw(
                 url,
                 what="eligible role assignments",
                 permission="RoleEligibilitySchedule.Read.Directory",
+                objects_only=False,
             )
             return tuple(
                 _converted(convert.role_instance, m, "eligible role assignments") for m in models
@@ -275,11 +248,11 @@ class Collector:
                 "/roleManagement/directory/roleDefinitions",
                 {"$select": "id,displayName,templateId"},
             )
-            models = await s.get_all(
-                directory.role_definitions,
+            models = await s.get_all_raw(
                 url,
                 what="role definitions",
                 permission="RoleManagement.Read.Directory",
+                objects_only=False,
             )
             return tuple(_converted(convert.role_definition, m, "role definitions") for m in models)
 
@@ -296,11 +269,11 @@ class Collector:
         url = s.url("/identity/conditionalAccess/policies")
 
         async def read() -> tuple[CaPolicy, ...]:
-            models = await s.get_all(
-                s.client.identity.conditional_access.policies,
+            models = await s.get_all_raw(
                 url,
                 what="Conditional Access policies",
                 permission="Policy.Read.All",
+                objects_only=False,
             )
             return tuple(
                 _converted(convert.ca_policy, m, "Conditional Access policies") for m in models
@@ -409,14 +382,22 @@ class Collector:
         return out
 
     def _raw_pages(
-        self, first: Any, what: str, permission: str, conv: Callable[[Any], Any]
+        self,
+        first: Any,
+        what: str,
+        permission: str,
+        conv: Callable[[Any], Any],
+        *,
+        objects_only: bool = True,
     ) -> Callable[[], Awaitable[list[Any]]]:
         async def read() -> list[Any]:
             if isinstance(first, BaseException):
                 raise first
             if first is None:
                 raise GraphError(f"no answer for {what}", what=what)
-            rows = await self.session.rest_of_raw(first, what=what, permission=permission)
+            rows = await self.session.rest_of_raw(
+                first, what=what, permission=permission, objects_only=objects_only
+            )
             try:
                 return [conv(r) for r in rows]
             except (ValueError, TypeError, KeyError) as exc:
@@ -428,28 +409,19 @@ class Collector:
 
     async def pim_policies(self, role_ids: list[str]) -> tuple[PimPolicy, ...]:
         """PIM role management policies (with rules) of the given roles."""
-        from msgraph.generated.models.unified_role_management_policy import (
-            UnifiedRoleManagementPolicy,
-        )
-
         s = self.session
         scope = "scopeId eq '/' and scopeType eq 'DirectoryRole'"
 
         async def read() -> tuple[PimPolicy, ...]:
-            assignments = await s.get_all(
-                s.client.policies.role_management_policy_assignments,
+            assignments = await s.get_all_raw(
                 s.url("/policies/roleManagementPolicyAssignments", {"$filter": scope}),
                 what="PIM policy assignments",
                 permission="RoleManagement.Read.Directory",
+                objects_only=False,
             )
-            for a in assignments:
-                if not (a.role_definition_id and a.policy_id):
-                    raise GraphPayloadError(
-                        f"Graph returned PIM policy assignments with one ({a.id}) that lacks "
-                        "its roleDefinitionId or policyId",
-                        what="PIM policy assignments",
-                    )
-            by_role = {str(a.role_definition_id): str(a.policy_id) for a in assignments}
+            by_role = dict(
+                _converted(convert.pim_assignment, a, "PIM policy assignments") for a in assignments
+            )
             wanted = [(rid, by_role[rid]) for rid in role_ids if rid in by_role]
             results = (
                 await s.batch(
@@ -457,7 +429,7 @@ class Collector:
                         BatchItem(
                             f"pim:{rid}",
                             f"/policies/roleManagementPolicies/{pid}?$expand=rules",
-                            UnifiedRoleManagementPolicy,
+                            None,
                             f"PIM policy of role {rid}",
                             "RoleManagement.Read.Directory",
                         )
@@ -485,13 +457,9 @@ class Collector:
 
     async def method_configurations(self) -> dict[str, MethodConfiguration]:
         s = self.session
-        builder = (
-            s.client.policies.authentication_methods_policy.authentication_method_configurations
-        )
 
         async def read() -> dict[str, MethodConfiguration]:
-            model = await s.get_one(
-                builder.by_authentication_method_configuration_id("Fido2"),
+            model = await s.get_raw(
                 s.url(
                     "/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/Fido2"
                 ),

@@ -2,8 +2,11 @@
 
 Every read goes through ``GraphSession`` so that paging (follow ``@odata.nextLink`` until
 absent, empty pages included), error mapping and the concurrency bound live in one place.
-URLs are composed here and handed to the SDK's ``with_url`` builders, which keeps one code
-path for first and later pages and lets the typed models do the parsing.
+URLs are composed here. The collectors read raw JSON (``get_raw``, ``get_all_raw``,
+``$batch``) through the SDK's request adapter (authentication, retry, error mapping) and
+convert it themselves (``_convert``): the SDK's typed models import about 1,300 modules on
+first use. The typed path (``get_all`` with a ``with_url`` builder) remains for callers
+that want models.
 """
 
 from __future__ import annotations
@@ -45,8 +48,8 @@ class BatchItem:
 
     key: str
     url: str  # relative, e.g. /users/{id}?$select=...
-    #: A kiota ParsableFactory (an SDK model class), or None for the raw JSON dict. Raw is
-    #: for bulk directory objects: the SDK's typed parsing costs ~10 ms per user object.
+    #: A kiota ParsableFactory (an SDK model class), or None for the raw JSON dict (what
+    #: the collectors use: typed parsing costs ~10 ms per user object, and its imports).
     parse: Any
     what: str
     permission: str | None
@@ -221,15 +224,26 @@ class GraphSession:
         try:
             data = json.loads(raw or b"null")
         except ValueError as exc:
-            raise GraphPayloadError(f"Graph returned invalid JSON for {what}: {exc}") from None
+            raise GraphPayloadError(
+                f"Graph returned invalid JSON for {what}: {exc}", what=what
+            ) from None
         if not isinstance(data, dict):
             raise GraphPayloadError(f"Graph returned no JSON object for {what}", what=what)
         return data
 
     async def rest_of_raw(
-        self, page: dict[str, Any], *, what: str, permission: str | None
-    ) -> list[dict[str, Any]]:
-        """The raw items of ``page`` and of every page after it (empty pages included)."""
+        self,
+        page: dict[str, Any],
+        *,
+        what: str,
+        permission: str | None,
+        objects_only: bool = True,
+    ) -> list[Any]:
+        """The raw items of ``page`` and of every page after it (empty pages included).
+
+        ``objects_only=False`` keeps items that are not JSON objects, for a converter that
+        refuses them (a typed collection must not lose an item silently).
+        """
 
         async def fetch(link: str) -> Any:
             return await self.get_raw(link, what=what, permission=permission)
@@ -237,14 +251,18 @@ class GraphSession:
         items = await self._follow(
             page, lambda p: p.get("value"), lambda p: p.get("@odata.nextLink"), fetch, what=what
         )
+        if not objects_only:
+            return items
         return [item for item in items if isinstance(item, dict)]
 
     async def get_all_raw(
-        self, url: str, *, what: str, permission: str | None
-    ) -> list[dict[str, Any]]:
-        """Every item of the collection at ``url`` as raw JSON objects, all pages."""
+        self, url: str, *, what: str, permission: str | None, objects_only: bool = True
+    ) -> list[Any]:
+        """Every item of the collection at ``url`` as raw JSON, all pages."""
         page = await self.get_raw(url, what=what, permission=permission)
-        return await self.rest_of_raw(page, what=what, permission=permission)
+        return await self.rest_of_raw(
+            page, what=what, permission=permission, objects_only=objects_only
+        )
 
     async def batch(self, items: Sequence[BatchItem]) -> dict[str, Any | GraphError]:
         """Run GETs through JSON ``$batch`` (≤ 20 per call); per item a parsed body or an error.

@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import functools
+import re
 from pathlib import Path
 from typing import Any
 
@@ -86,8 +88,32 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         raise StoreError(f"migrating {redact_url(str(engine.url))} failed: {exc}") from None
 
 
+@functools.cache
 def head_revision() -> str:
-    """The newest migration shipped with this version (read from the scripts, no database)."""
+    """The newest migration shipped with this version (read from the scripts, no database).
+
+    Read from the scripts' ``revision`` / ``down_revision`` lines: importing Alembic costs
+    a tenth of a second on every command that opens the store. Anything but one linear
+    head (a branch, a merge, an unreadable script) is left to Alembic's own reading.
+    """
+    revisions: dict[str, str | None] = {}
+    for script in sorted((_MIGRATIONS / "versions").glob("*.py")):
+        source = script.read_text(encoding="utf-8")
+        rev, down = _REVISION.search(source), _DOWN_REVISION.search(source)
+        if rev is None or down is None:
+            return _alembic_head()
+        revisions[rev.group(1)] = down.group(2)
+    heads = set(revisions) - set(revisions.values())
+    if len(heads) != 1:
+        return _alembic_head()
+    return heads.pop()
+
+
+_REVISION = re.compile(r"""^revision\s*=\s*["']([^"']+)["']\s*$""", re.MULTILINE)
+_DOWN_REVISION = re.compile(r"""^down_revision\s*=\s*(None|["']([^"']+)["'])\s*$""", re.MULTILINE)
+
+
+def _alembic_head() -> str:
     from alembic.script import ScriptDirectory
 
     head = ScriptDirectory.from_config(_alembic_config(None)).get_current_head()

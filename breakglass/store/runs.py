@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 if TYPE_CHECKING:
@@ -15,6 +15,7 @@ __all__ = ["finding_counts", "get_run", "latest_run", "list_runs", "save_run"]
 
 
 def save_run(*, session: Session, run: CheckRun, facts: dict[str, Any]) -> int:
+    """Store the run and its findings; the findings in one bulk INSERT (executemany)."""
     row = CheckRunRow(
         tenant_id=run.tenant_id,
         started_at=run.started_at,
@@ -22,24 +23,29 @@ def save_run(*, session: Session, run: CheckRun, facts: dict[str, Any]) -> int:
         complete=run.complete,
         summary=run.summary,
         facts=facts,
-        findings=[
-            FindingRow(
-                tenant_id=run.tenant_id,
-                check_id=f.check_id,
-                status=f.status.value,
-                severity=f.severity.value,
-                resource_type=f.resource.type,
-                resource_id=f.resource.id,
-                resource_name=f.resource.name,
-                related=[r.as_dict() for r in f.related],
-                message=f.message,
-                remediation=f.remediation,
-            )
-            for f in run.findings
-        ],
     )
     session.add(row)
     session.flush()
+    if run.findings:
+        session.execute(
+            insert(FindingRow),
+            [
+                {
+                    "run_id": row.id,
+                    "tenant_id": run.tenant_id,
+                    "check_id": f.check_id,
+                    "status": f.status.value,
+                    "severity": f.severity.value,
+                    "resource_type": f.resource.type,
+                    "resource_id": f.resource.id,
+                    "resource_name": f.resource.name,
+                    "related": [r.as_dict() for r in f.related],
+                    "message": f.message,
+                    "remediation": f.remediation,
+                }
+                for f in run.findings
+            ],
+        )
     return row.id
 
 
