@@ -46,6 +46,7 @@ SMTP_PASSWORD = "LeakCanarySmtpPa55-Lm40"
 DB_PASSWORD = "LeakCanaryDbPa55-Hj27Wq"
 PASSPHRASE = "LeakCanary signing passphrase 91"
 
+
 def _scenario(**extra: Any) -> dict[str, Any]:
     raw: dict[str, Any] = json.loads(scenario_path("minimal").read_text(encoding="utf-8"))
     raw.update(extra)

@@ -48,9 +48,7 @@ def variants(secret: str) -> set[str]:
 
 def leaked(text: str, secrets: Mapping[str, str] | Iterable[str]) -> list[str]:
     """What of ``secrets`` occurs in ``text`` (see the module docstring), in the given order."""
-    named = (
-        list(secrets.items()) if isinstance(secrets, Mapping) else [(None, s) for s in secrets]
-    )
+    named = list(secrets.items()) if isinstance(secrets, Mapping) else [(None, s) for s in secrets]
     found = []
     for name, secret in named:
         if any(form in text for form in variants(secret)):
