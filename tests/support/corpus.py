@@ -418,19 +418,11 @@ def with_xref_stream_update(
 ) -> bytes:
     """``pdf`` plus an incremental update whose cross-reference is a stream, so objects can
     live in an object stream: ``compressed`` maps object number → (stream object, index)."""
-    import re
+    from tests.support.runbook import update_body
 
-    root = int(re.findall(rb"/Root (\d+) 0 R", pdf)[-1])
-    pages = re.findall(rb"/Pages (\d+ 0 R)", pdf)[-1]
-    acroform = re.findall(rb"/AcroForm (\d+ 0 R)", pdf)[-1]
-    size = max(int(n) for n in re.findall(rb"/Size (\d+)", pdf))
-    prev = int(re.findall(rb"startxref\s+(\d+)", pdf)[-1])
-    catalog = b"<< /Type /Catalog /Pages %s /AcroForm %s %s >>" % (pages, acroform, catalog_extra)
-    body, offsets = b"\n", {}
-    for number, content in {root: catalog, **objects}.items():
-        offsets[number] = len(pdf) + len(body)
-        body += b"%d 0 obj\n%s\nendobj\n" % (number, content)
-    xref_number = max([size, *offsets, *compressed]) + 1
+    u = update_body(pdf, catalog_extra, list(objects.items()))
+    body, offsets = u.body, u.offsets
+    xref_number = max([u.size, *offsets, *compressed]) + 1
     offsets[xref_number] = len(pdf) + len(body)
     entries = {n: (1, at, 0) for n, at in offsets.items()}
     entries.update({n: (2, stream, index) for n, (stream, index) in compressed.items()})
@@ -442,7 +434,14 @@ def with_xref_stream_update(
     xref = (
         b"%d 0 obj\n<< /Type /XRef /Size %d /W [1 4 2] /Index [%s] /Root %d 0 R /Prev %d "
         b"/Length %d >>\nstream\n"
-        % (xref_number, xref_number + 1, " ".join(map(str, index)).encode(), root, prev, len(rows))
+        % (
+            xref_number,
+            xref_number + 1,
+            " ".join(map(str, index)).encode(),
+            u.root,
+            u.prev,
+            len(rows),
+        )
         + rows
         + b"\nendstream\nendobj\n"
     )

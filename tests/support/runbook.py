@@ -258,9 +258,22 @@ def forge_report(folder: Path, name: str = "forged-report.pdf") -> Path:
     return folder / name
 
 
-def with_update(pdf: bytes, catalog_extra: bytes, objects: Sequence[tuple[int, bytes]]) -> bytes:
-    """``pdf`` plus a hand-written incremental update: a new catalog with ``catalog_extra``
-    (e.g. ``/Deep 900 0 R``) and the numbered ``objects``, so a reader has to walk them."""
+@dataclass
+class UpdateBody:
+    """The objects of a hand-written incremental update, before its cross-reference."""
+
+    body: bytes
+    offsets: dict[int, int]  # object number -> byte offset in the updated file
+    root: int
+    size: int  # the previous revision's /Size
+    prev: int  # the previous revision's startxref
+
+
+def update_body(
+    pdf: bytes, catalog_extra: bytes, objects: Sequence[tuple[int, bytes]]
+) -> UpdateBody:
+    """A new catalog with ``catalog_extra`` (e.g. ``/Deep 900 0 R``) and the numbered
+    ``objects``, appended after ``pdf``'s last revision."""
     root = int(re.findall(rb"/Root (\d+) 0 R", pdf)[-1])
     pages = re.findall(rb"/Pages (\d+ 0 R)", pdf)[-1]
     acroform = re.findall(rb"/AcroForm (\d+ 0 R)", pdf)[-1]
@@ -271,14 +284,22 @@ def with_update(pdf: bytes, catalog_extra: bytes, objects: Sequence[tuple[int, b
     for number, content in [(root, catalog), *objects]:
         offsets[number] = len(pdf) + len(body)
         body += b"%d 0 obj\n%s\nendobj\n" % (number, content)
+    return UpdateBody(body, offsets, root, size, prev)
+
+
+def with_update(pdf: bytes, catalog_extra: bytes, objects: Sequence[tuple[int, bytes]]) -> bytes:
+    """``pdf`` plus a hand-written incremental update: a new catalog with ``catalog_extra``
+    (e.g. ``/Deep 900 0 R``) and the numbered ``objects``, so a reader has to walk them."""
+    u = update_body(pdf, catalog_extra, objects)
+    body, offsets = u.body, u.offsets
     xref_at = len(pdf) + len(body)
     xref = b"xref\n" + b"".join(
         b"%d 1\n%010d 00000 n \n" % (n, offsets[n]) for n in sorted(offsets)
     )
     trailer = b"trailer\n<< /Size %d /Root %d 0 R /Prev %d >>\nstartxref\n%d\n%%%%EOF\n" % (
-        max(size, *(n + 1 for n in offsets)),
-        root,
-        prev,
+        max(u.size, *(n + 1 for n in offsets)),
+        u.root,
+        u.prev,
         xref_at,
     )
     return pdf + body + xref + trailer
