@@ -9,7 +9,8 @@ the file is present, well formed for its kind, signed by the same certificate an
 this file's SHA-256. Without a certificate to check against there is no "valid": the
 result says the signer was not checked. Bytes appended after the last ``%%EOF`` are named
 as such (distinct from an incremental update, which adds a revision); a file pyHanko cannot
-parse (objects nested too deeply, loops) is "damaged", never an exception. ``pdfsig`` is not used: it accepts changes appended after signing.
+parse (objects nested too deeply, loops) is "damaged", never an exception. ``pdfsig`` is
+not used: it accepts changes appended after signing.
 
 pyHanko (~0.4 s to import; ~0.2 s without its signers, see ``_import_validation``) is
 loaded only inside ``verify_signed_pdf``; this module never imports ``msgraph``, reportlab

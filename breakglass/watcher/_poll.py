@@ -3,9 +3,9 @@
 The window is ``[watermark - overlap, now]``; the first poll, and at least one poll every
 ``[watch] deep_read_minutes`` (default 60, ``DEEP_READ_EVERY``), cover the retention period,
 so sign-ins that Graph makes visible later than the overlap (Microsoft: MFA sign-ins can
-take hours) are stored and alerted within that time. A row first stored although it was created before the overlap window is
-*late*: a ``watch.late_signin`` log line, ``PollResult.late_signin_ids`` and the stream's
-``poll_state.late_rows`` counter record it.
+take hours) are stored and alerted within that time. A row first stored although it was
+created before the overlap window is *late*: a ``watch.late_signin`` log line,
+``PollResult.late_signin_ids`` and the stream's ``poll_state.late_rows`` counter record it.
 
 The Graph phase also reads the directory audits (review evidence) of every account that
 has new sign-ins or an open review whose evidence does not yet reach the session close,
